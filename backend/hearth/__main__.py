@@ -1,0 +1,5 @@
+"""`python -m hearth`: argv -> the CLI; nothing else."""
+
+from hearth.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Thin HTTP routes; the work lives in the services on `app.state`."""

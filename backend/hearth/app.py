@@ -1,0 +1,123 @@
+"""create_app(settings): every service is built here or in the lifespan, never at import time."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+
+import hearth
+from hearth import paths
+from hearth.api import capabilities, chat, conversations, openai, system
+from hearth.api import models as models_api
+from hearth.chat.service import ChatService
+from hearth.engine.factory import LocalFactory, RemoteFactory
+from hearth.engine.manager import ModelManager
+from hearth.errors import HearthError
+from hearth.hardware.service import HardwareService
+from hearth.library.downloads import DownloadManager
+from hearth.library.library import ModelLibrary
+from hearth.security import BodyTooLarge, SecurityConfig, SecurityMiddleware, error_body
+from hearth.settings import Settings
+from hearth.store.conversations import ConversationStore
+from hearth.store.db import close_database, open_database
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings, token: str) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        settings.models_dir.mkdir(parents=True, exist_ok=True)
+        engine = open_database(settings.db_path)
+        library = ModelLibrary(settings.models_dir)
+        library.remove_stale_imports()  # temp files of an import a crash interrupted
+        hardware = HardwareService(
+            settings.data_dir,
+            hearth.__version__,
+            settings.gpu_detection_timeout,
+            settings.gpu_detection_cache,
+        )
+        factory = (
+            LocalFactory(settings, library, hardware)
+            if settings.engine == "llama"
+            else RemoteFactory(settings)
+        )
+        manager = ModelManager(factory)
+        store = ConversationStore(engine)
+        app.state.hardware = hardware
+        app.state.library = library
+        app.state.downloads = DownloadManager(library)
+        app.state.models = manager
+        app.state.conversations = store
+        app.state.chat = ChatService(store, manager, settings.system_prompt)
+        try:
+            yield
+        finally:
+            await app.state.chat.stop_all()
+            await app.state.downloads.aclose()
+            manager.close()
+            close_database(engine)
+
+    app = FastAPI(title="Hearth", version=hearth.__version__, lifespan=lifespan)
+    app.state.settings = settings
+    _install_error_handlers(app)
+    for router in (
+        system.router,
+        chat.router,
+        conversations.router,
+        models_api.router,
+        capabilities.router,
+        openai.router,
+    ):
+        app.include_router(router)
+    frontend = paths.frontend_dir()
+    if frontend is not None:
+        app.mount("/", StaticFiles(directory=frontend, html=True), name="frontend")
+    app.add_middleware(
+        SecurityMiddleware,  # type: ignore[arg-type]
+        config=SecurityConfig(
+            token=token,
+            max_body_bytes=settings.max_body_bytes,
+            extra_origins=list(settings.allowed_origins),
+        ),
+    )
+    return app
+
+
+def _error(request: Request, status: int, code: str, message: str) -> JSONResponse:
+    return JSONResponse(
+        status_code=status,
+        content=_json(error_body(request.url.path, status, code, message)),
+    )
+
+
+def _json(body: bytes) -> object:
+    import json
+
+    return json.loads(body)
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(HearthError)
+    async def hearth_error(request: Request, exc: HearthError) -> JSONResponse:
+        if exc.status >= 500:
+            log.error("%s: %s", exc.code, exc.message)
+        return _error(request, exc.status, exc.code, exc.message)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'][1:]) or 'body'}: {e['msg']}" for e in exc.errors()
+        )
+        return _error(request, 422, "invalid_request", problems or "Invalid request.")
+
+    @app.exception_handler(BodyTooLarge)
+    async def too_large(request: Request, exc: BodyTooLarge) -> JSONResponse:
+        return _error(request, 413, "body_too_large", str(exc))

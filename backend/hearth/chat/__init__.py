@@ -1,0 +1,1 @@
+"""Conversations in motion: prompt building, context truncation, chat runs."""

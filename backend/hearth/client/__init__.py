@@ -1,0 +1,1 @@
+"""Terminal clients of the HTTP API (chat) and of the model library (models)."""

@@ -1,0 +1,1 @@
+"""Inference backends behind one interface: llama.cpp in-process, or a remote OpenAI server."""

@@ -1,0 +1,91 @@
+"""The one interface every inference backend implements, and the values it speaks in."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+from pydantic import BaseModel, Field
+
+FinishReason = Literal["stop", "length", "stopped", "error"]
+
+
+class SamplingParams(BaseModel):
+    """Sampling knobs, bounded so a bad value is a 422 rather than a crash inside llama.cpp."""
+
+    temperature: float = Field(default=0.7, ge=0.0, le=5.0)
+    top_p: float = Field(default=0.95, gt=0.0, le=1.0)
+    top_k: int = Field(default=40, ge=0, le=1000)
+    min_p: float = Field(default=0.05, ge=0.0, le=1.0)
+    # 1.1 as in Ollama and LM Studio: small models loop without it.
+    repeat_penalty: float = Field(default=1.1, ge=0.5, le=2.0)
+    frequency_penalty: float = Field(default=0.0, ge=-2.0, le=2.0)
+    presence_penalty: float = Field(default=0.0, ge=-2.0, le=2.0)
+    max_tokens: int = Field(default=512, ge=1, le=32768)
+    seed: int | None = Field(default=None, ge=0, le=2**32 - 1)
+    stop: list[str] = Field(default_factory=list, max_length=8)
+
+
+@dataclass(frozen=True)
+class ChatMessage:
+    role: Literal["system", "user", "assistant"]
+    content: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"role": self.role, "content": self.content}
+
+
+@dataclass(frozen=True)
+class Piece:
+    """A chunk of generated text (one or a few tokens, always whole UTF-8 characters)."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Finish:
+    reason: FinishReason
+    prompt_tokens: int
+    completion_tokens: int
+
+
+Event = Piece | Finish
+
+
+@dataclass
+class EngineInfo:
+    backend: str
+    model: str
+    n_ctx: int
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+class ChatEngine(Protocol):
+    """A loaded chat model. Every method is blocking: callers run it in a worker thread."""
+
+    model_id: str
+    n_ctx: int
+
+    def count_chat_tokens(self, messages: Sequence[ChatMessage]) -> int: ...
+
+    def stream_chat(
+        self, messages: Sequence[ChatMessage], params: SamplingParams, cancel: threading.Event
+    ) -> Iterator[Event]: ...
+
+    def stream_complete(
+        self, prompt: str, params: SamplingParams, cancel: threading.Event
+    ) -> Iterator[Event]: ...
+
+    def info(self) -> EngineInfo: ...
+
+    def close(self) -> None: ...
+
+
+class EmbeddingEngine(Protocol):
+    model_id: str
+
+    def embed(self, texts: Sequence[str]) -> tuple[list[list[float]], int]: ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,309 @@
+"""llama.cpp in-process: llama-cpp-python loads the model; our own lean loop generates.
+
+Why a loop of our own: the high-level `Llama.create_chat_completion` does a lot of Python work per
+token (numpy logits copies, stopping-criteria lists, per-token detokenize of the whole tail).
+Driving llama.cpp's native sampler chain through the low-level bindings keeps each token to a few
+ctypes calls, which is what lets the API keep pace with llama.cpp's own server.
+"""
+
+from __future__ import annotations
+
+import codecs
+import ctypes
+import os
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from hearth.engine import llamalog
+from hearth.engine.base import (
+    ChatMessage,
+    EngineInfo,
+    Event,
+    Finish,
+    Piece,
+    SamplingParams,
+)
+from hearth.engine.prompt import ChatTemplate
+from hearth.engine.stops import StopMatcher
+from hearth.errors import BadRequest, ModelLoadError
+
+RANDOM_SEED = 0xFFFFFFFF  # LLAMA_DEFAULT_SEED: llama.cpp draws a random seed
+PENALTY_WINDOW = 64  # tokens the repetition penalties look back over
+
+
+def default_threads() -> int:
+    try:
+        import psutil
+
+        return max(1, psutil.cpu_count(logical=False) or os.cpu_count() or 1)
+    except ImportError:  # pragma: no cover - psutil is a dependency
+        return max(1, os.cpu_count() or 1)
+
+
+class ContextOverflow(BadRequest):
+    code = "context_overflow"
+
+
+def _load_llama(path: Path, **kwargs):
+    import llama_cpp
+
+    llamalog.install(bool(kwargs.get("verbose")))
+    llamalog.mark()
+    try:
+        return llama_cpp.Llama(model_path=str(path), **kwargs)
+    except (ValueError, RuntimeError, OSError) as exc:
+        code, message = llamalog.classify_load_failure(llamalog.since_mark() + str(exc))
+        raise ModelLoadError(f"{message} ({path.name})", code=code) from exc
+
+
+class LlamaEngine:
+    """A chat (or completion) model loaded in this process."""
+
+    def __init__(
+        self,
+        model_id: str,
+        path: Path,
+        *,
+        n_ctx: int,
+        n_gpu_layers: int = 0,
+        n_threads: int | None = None,
+        verbose: bool = False,
+    ):
+        threads = n_threads or default_threads()
+        self.model_id = model_id
+        self.path = path
+        self._gpu_layers_requested = n_gpu_layers
+        self.offload_plan: dict | None = None  # the planner's decision, set by the factory
+        self._llm = _load_llama(
+            path,
+            n_ctx=n_ctx,
+            n_gpu_layers=n_gpu_layers,
+            n_threads=threads,
+            n_threads_batch=threads,
+            verbose=verbose,
+        )
+        import llama_cpp
+
+        self._lib = llama_cpp
+        self.n_threads = threads
+        # Internals of the pinned llama-cpp-python: the model, context and batch it already built.
+        self._model = self._llm._model
+        self._ctx = self._llm._ctx
+        self._batch = self._llm._batch
+        self._vocab = llama_cpp.llama_model_get_vocab(self._model.model)
+        self._n_vocab = int(llama_cpp.llama_vocab_n_tokens(self._vocab))
+        self.n_ctx = self._ctx.n_ctx()
+        self._n_batch = self._llm.n_batch
+        self._cached: list[int] = []  # tokens whose KV is in the context (prefix reuse)
+        self._pieces: dict[int, bytes] = {}
+        self._piece_buf = ctypes.create_string_buffer(256)
+        meta = self._llm.metadata
+        self.template = ChatTemplate(
+            meta.get("tokenizer.chat_template"),
+            bos_token=self._token_text(self._model.token_bos()),
+            eos_token=self._token_text(self._model.token_eos()),
+        )
+        self.n_layers = int(llama_cpp.llama_model_n_layer(self._model.model))
+        self.supports_offload = bool(llama_cpp.llama_supports_gpu_offload())
+
+    # -- prompt ---------------------------------------------------------------------------------
+
+    def _token_text(self, token: int) -> str:
+        if token < 0:
+            return ""
+        return self._model.token_get_text(token)
+
+    def _tokenize_chat(self, messages: Sequence[ChatMessage]) -> tuple[list[int], list[str]]:
+        prompt, stops, added_special = self.template.render(messages)
+        tokens = self._model.tokenize(prompt.encode("utf-8"), not added_special, True)
+        return tokens, stops
+
+    def count_chat_tokens(self, messages: Sequence[ChatMessage]) -> int:
+        return len(self._tokenize_chat(messages)[0])
+
+    # -- generation -----------------------------------------------------------------------------
+
+    def stream_chat(
+        self, messages: Sequence[ChatMessage], params: SamplingParams, cancel: threading.Event
+    ) -> Iterator[Event]:
+        tokens, stops = self._tokenize_chat(messages)
+        return self._generate(tokens, params, [*stops, *params.stop], cancel)
+
+    def stream_complete(
+        self, prompt: str, params: SamplingParams, cancel: threading.Event
+    ) -> Iterator[Event]:
+        tokens = self._model.tokenize(prompt.encode("utf-8"), True, False)
+        return self._generate(tokens, params, list(params.stop), cancel)
+
+    def _generate(
+        self, tokens: list[int], params: SamplingParams, stops: list[str], cancel: threading.Event
+    ) -> Iterator[Event]:
+        if not tokens:
+            raise BadRequest("The prompt is empty.")
+        if len(tokens) >= self.n_ctx:
+            raise ContextOverflow(
+                f"The prompt is {len(tokens)} tokens; this model's context holds {self.n_ctx}."
+            )
+        if not self._prefill(tokens, cancel):
+            yield Finish("stopped", len(tokens), 0)
+            return
+        yield from self._sample_loop(len(tokens), params, stops, cancel)
+
+    def _prefill(self, tokens: list[int], cancel: threading.Event) -> bool:
+        """Evaluate the prompt, reusing the KV cache for the prefix it shares with the last one."""
+        n_past = _common_prefix(self._cached, tokens)
+        if n_past == len(tokens):
+            n_past -= 1  # the last prompt token must be evaluated again to get its logits
+        if not self._ctx.kv_cache_seq_rm(0, n_past, -1):
+            self._ctx.kv_cache_clear()
+            n_past = 0
+        del self._cached[n_past:]
+        for start in range(n_past, len(tokens), self._n_batch):
+            if cancel.is_set():
+                return False
+            chunk = tokens[start : start + self._n_batch]
+            self._batch.set_batch(chunk, n_past=start, logits_all=False)
+            self._decode()
+            self._cached.extend(chunk)
+        return True
+
+    def _decode(self) -> None:
+        rc = self._lib.llama_decode(self._ctx.ctx, self._batch.batch)
+        if rc != 0:
+            # The KV cache is now in an unknown state; forget the prefix we thought we had.
+            self._ctx.kv_cache_clear()
+            self._cached.clear()
+            raise ModelLoadError(f"llama_decode failed with code {rc}", code="decode_failed")
+
+    def _sample_loop(
+        self, n_prompt: int, params: SamplingParams, stops: list[str], cancel: threading.Event
+    ) -> Iterator[Event]:
+        lib, ctx_p, vocab = self._lib, self._ctx.ctx, self._vocab
+        sampler = self._make_sampler(params)
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        matcher = StopMatcher(stops)
+        generated = 0
+        reason = "length"
+        try:
+            while generated < params.max_tokens:
+                if cancel.is_set():
+                    reason = "stopped"
+                    break
+                token = lib.llama_sampler_sample(sampler, ctx_p, -1)
+                if lib.llama_vocab_is_eog(vocab, token):
+                    reason = "stop"
+                    break
+                generated += 1
+                text, hit = matcher.feed(decoder.decode(self._piece(token)))
+                if text:
+                    yield Piece(text)
+                if hit:
+                    reason = "stop"
+                    break
+                if len(self._cached) + 1 >= self.n_ctx:
+                    break
+                self._batch.set_batch([token], n_past=len(self._cached), logits_all=False)
+                self._decode()
+                self._cached.append(token)
+            if reason != "stop":
+                tail = matcher.flush() + decoder.decode(b"", final=True)
+                if tail:
+                    yield Piece(tail)
+        finally:
+            lib.llama_sampler_free(sampler)
+        yield Finish(reason, n_prompt, generated)  # type: ignore[arg-type]
+
+    def _piece(self, token: int) -> bytes:
+        piece = self._pieces.get(token)
+        if piece is None:
+            n = self._lib.llama_token_to_piece(self._vocab, token, self._piece_buf, 256, 0, False)
+            piece = self._piece_buf.raw[: max(n, 0)]
+            self._pieces[token] = piece
+        return piece
+
+    def _make_sampler(self, params: SamplingParams):
+        lib = self._lib
+        chain = lib.llama_sampler_chain_init(lib.llama_sampler_chain_default_params())
+
+        def add(sampler) -> None:
+            lib.llama_sampler_chain_add(chain, sampler)
+
+        penalised = (params.repeat_penalty, params.frequency_penalty, params.presence_penalty)
+        if penalised != (1.0, 0.0, 0.0):
+            add(lib.llama_sampler_init_penalties(self._n_vocab, PENALTY_WINDOW, *penalised))
+        if params.temperature <= 0:
+            add(lib.llama_sampler_init_greedy())
+            return chain
+        if params.top_k > 0:
+            add(lib.llama_sampler_init_top_k(params.top_k))
+        add(lib.llama_sampler_init_top_p(params.top_p, 1))
+        if params.min_p > 0:
+            add(lib.llama_sampler_init_min_p(params.min_p, 1))
+        add(lib.llama_sampler_init_temp(params.temperature))
+        add(lib.llama_sampler_init_dist(RANDOM_SEED if params.seed is None else params.seed))
+        return chain
+
+    # -- info -----------------------------------------------------------------------------------
+
+    def gpu_layers_offloaded(self) -> int:
+        if not self.supports_offload or self._gpu_layers_requested == 0:
+            return 0
+        total = self.n_layers + 1  # llama.cpp counts the output layer too
+        requested = self._gpu_layers_requested
+        return total if requested < 0 else min(requested, total)
+
+    def info(self) -> EngineInfo:
+        return EngineInfo(
+            backend="llama.cpp",
+            model=self.model_id,
+            n_ctx=self.n_ctx,
+            details={
+                "path": str(self.path),
+                "n_threads": self.n_threads,
+                "n_layers": self.n_layers,
+                "gpu_layers_requested": self._gpu_layers_requested,
+                "gpu_layers_offloaded": self.gpu_layers_offloaded(),
+                "supports_gpu_offload": self.supports_offload,
+                "has_chat_template": self.template.has_template,
+                "offload_plan": self.offload_plan,
+            },
+        )
+
+    def close(self) -> None:
+        self._llm.close()
+
+
+class LlamaEmbedder:
+    """An embedding model (BERT-style GGUF) loaded beside the chat model."""
+
+    def __init__(self, model_id: str, path: Path, *, n_threads: int | None = None, verbose=False):
+        threads = n_threads or default_threads()
+        self.model_id = model_id
+        self._llm = _load_llama(
+            path,
+            embedding=True,
+            n_ctx=0,
+            n_threads=threads,
+            n_threads_batch=threads,
+            n_gpu_layers=0,
+            verbose=verbose,
+        )
+        self._lock = threading.Lock()
+
+    def embed(self, texts: Sequence[str]) -> tuple[list[list[float]], int]:
+        with self._lock:
+            n_tokens = sum(len(self._llm.tokenize(t.encode("utf-8"))) for t in texts)
+            vectors = self._llm.embed(list(texts), normalize=True)
+        return [list(map(float, v)) for v in vectors], n_tokens
+
+    def close(self) -> None:
+        self._llm.close()
+
+
+def _common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
+    n = min(len(a), len(b))
+    for i in range(n):
+        if a[i] != b[i]:
+            return i
+    return n

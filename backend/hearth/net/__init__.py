@@ -1,0 +1,1 @@
+"""Networking at the edge: resumable, verified HTTP downloads."""

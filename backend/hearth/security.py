@@ -1,0 +1,196 @@
+"""The security baseline as one ASGI middleware: Host, Origin, token and body size.
+
+Pure ASGI rather than BaseHTTPMiddleware so streamed answers pass through untouched and fast.
+The decisions are small pure functions, tested table-style.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+PROTECTED_PREFIXES = ("/api/", "/v1/")
+# Routes that take model files or runtime packs: sized by the disk, not by a memory limit.
+UPLOAD_PATHS = ("/api/models/upload", "/api/admin/upgrade-gpu/pack")
+LOOPBACK_NAMES = ("127.0.0.1", "localhost")
+
+
+def host_allowed(host: str | None, port: int) -> bool:
+    """Only loopback names with our own port; anything else may be DNS rebinding."""
+    if not host:
+        return False
+    return host.lower() in {f"{name}:{port}" for name in LOOPBACK_NAMES}
+
+
+def origin_allowed(origin: str | None, port: int, extra: Iterable[str] = ()) -> bool:
+    """No Origin (curl, the openai client, same-origin GETs) is fine; a foreign one is not."""
+    if origin is None:
+        return True
+    origin = origin.rstrip("/").lower()
+    own = {f"http://{name}:{port}" for name in LOOPBACK_NAMES}
+    return origin in own or origin in {o.lower() for o in extra}
+
+
+def token_allowed(authorization: str | None, token: str) -> bool:
+    if not authorization or not authorization.lower().startswith("bearer "):
+        return False
+    return hmac.compare_digest(authorization[7:].strip().encode(), token.encode())
+
+
+def needs_token(path: str) -> bool:
+    return path.startswith(PROTECTED_PREFIXES) or path in ("/api", "/v1")
+
+
+@dataclass
+class SecurityConfig:
+    token: str
+    max_body_bytes: int
+    extra_origins: list[str] = field(default_factory=list)
+    # Tests and the CLI run the app on a port only known once bound; uvicorn reports it per request.
+    port_override: Callable[[], int | None] = lambda: None
+
+
+def error_body(path: str, status: int, code: str, message: str) -> bytes:
+    """One JSON error shape for /api, OpenAI's shape for /v1."""
+    if path.startswith("/v1"):
+        kind = "invalid_request_error" if status < 500 else "server_error"
+        payload: dict = {"error": {"message": message, "type": kind, "param": None, "code": code}}
+    else:
+        payload = {"code": code, "message": message}
+    return json.dumps(payload).encode()
+
+
+class SecurityMiddleware:
+    def __init__(self, app: ASGIApp, config: SecurityConfig):
+        self.app = app
+        self.config = config
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        path: str = scope["path"]
+        port = self.config.port_override() or (scope.get("server") or ("", 0))[1]
+
+        if not host_allowed(headers.get("host"), port):
+            await self._refuse(send, path, 403, "bad_host", "Host header is not this app.")
+            return
+        origin = headers.get("origin")
+        if not origin_allowed(origin, port, self.config.extra_origins):
+            await self._refuse(send, path, 403, "bad_origin", f"Origin {origin} is not allowed.")
+            return
+        cors = self._cors_headers(origin, port)
+        if scope["method"] == "OPTIONS" and origin and "access-control-request-method" in headers:
+            await self._respond(send, 204, b"", cors)
+            return
+        if needs_token(path) and not token_allowed(headers.get("authorization"), self.config.token):
+            await self._refuse(
+                send, path, 401, "unauthorized", "Missing or wrong bearer token.", cors
+            )
+            return
+
+        limit = None if path in UPLOAD_PATHS else self.config.max_body_bytes
+        declared = headers.get("content-length")
+        if limit is not None and declared and declared.isdigit() and int(declared) > limit:
+            await self._refuse(send, path, 413, "body_too_large", _too_large(limit), cors)
+            return
+
+        send_with_cors = _add_headers(send, cors) if cors else send
+        if limit is not None and not declared:
+            # A chunked body: read it (bounded) before the app sees it, so an oversized one is a
+            # clean 413 rather than a parse error from deep inside the framework.
+            body, ok = await _read_bounded(receive, limit)
+            if not ok:
+                await self._refuse(send, path, 413, "body_too_large", _too_large(limit), cors)
+                return
+            receive = _replay(body, receive)
+        elif limit is not None:
+            receive = _limited(receive, limit)
+        await self.app(scope, receive, send_with_cors)
+
+    def _cors_headers(self, origin: str | None, port: int) -> list[tuple[bytes, bytes]]:
+        # Same-origin requests need no CORS; only the explicitly allowed extra origins get it.
+        if not origin or origin.rstrip("/").lower() not in {
+            o.lower() for o in self.config.extra_origins
+        }:
+            return []
+        return [
+            (b"access-control-allow-origin", origin.encode()),
+            (b"access-control-allow-headers", b"authorization, content-type"),
+            (b"access-control-allow-methods", b"GET, POST, PATCH, PUT, DELETE, OPTIONS"),
+            (b"vary", b"origin"),
+        ]
+
+    async def _refuse(self, send, path, status, code, message, extra=()) -> None:
+        await self._respond(send, status, error_body(path, status, code, message), list(extra))
+
+    @staticmethod
+    async def _respond(send: Send, status: int, body: bytes, extra: list) -> None:
+        headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
+        await send({"type": "http.response.start", "status": status, "headers": headers + extra})
+        await send({"type": "http.response.body", "body": body})
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+def _too_large(limit: int) -> str:
+    return f"Request body is larger than {limit} bytes."
+
+
+def _limited(receive: Receive, limit: int) -> Receive:
+    seen = 0
+
+    async def wrapped() -> Message:
+        nonlocal seen
+        message = await receive()
+        if message["type"] == "http.request":
+            seen += len(message.get("body", b""))
+            if seen > limit:
+                raise BodyTooLarge(_too_large(limit))
+        return message
+
+    return wrapped
+
+
+async def _read_bounded(receive: Receive, limit: int) -> tuple[bytes, bool]:
+    parts, seen = [], 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return b"", True
+        chunk = message.get("body", b"")
+        seen += len(chunk)
+        if seen > limit:
+            return b"", False
+        parts.append(chunk)
+        if not message.get("more_body"):
+            return b"".join(parts), True
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    sent = False
+
+    async def wrapped() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()  # later: http.disconnect
+
+    return wrapped
+
+
+def _add_headers(send: Send, extra: list[tuple[bytes, bytes]]) -> Send:
+    async def wrapped(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message = {**message, "headers": [*message.get("headers", []), *extra]}
+        await send(message)
+
+    return wrapped

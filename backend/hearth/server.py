@@ -1,0 +1,103 @@
+"""Run the app under uvicorn on 127.0.0.1 and announce the port as one JSON line."""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+import socket
+import sys
+import threading
+
+import uvicorn
+
+from hearth.app import create_app
+from hearth.settings import Settings
+
+log = logging.getLogger(__name__)
+
+HOST = "127.0.0.1"  # never anything else: the API is for this machine only
+
+
+def bind(port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    if sys.platform != "win32":
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((HOST, port))
+    sock.set_inheritable(True)
+    return sock
+
+
+def token_for(settings: Settings) -> tuple[str, bool]:
+    """The per-launch token, and whether we made it up (then the user must be told it)."""
+    if settings.token:
+        return settings.token, False
+    return secrets.token_urlsafe(32), True
+
+
+class _Uvicorn(uvicorn.Server):
+    """Tells us once it is really accepting connections."""
+
+    def __init__(self, config: uvicorn.Config, on_started):
+        super().__init__(config)
+        self._on_started = on_started
+
+    async def startup(self, sockets=None) -> None:
+        await super().startup(sockets=sockets)
+        if not self.should_exit:
+            self._on_started()
+
+    async def shutdown(self, sockets=None) -> None:
+        await super().shutdown(sockets=sockets)
+        # uvicorn re-raises a captured SIGTERM/SIGINT after shutting down, so the process would
+        # die "by signal"; docs/PROTOCOL.md says a requested, clean shutdown exits 0.
+        captured = getattr(self, "_captured_signals", None)
+        if isinstance(captured, list):
+            captured.clear()
+
+
+class Server:
+    """A uvicorn server on a socket we bound ourselves, so port 0 gives a real, known port."""
+
+    def __init__(self, settings: Settings, token: str, *, announce: bool = False):
+        self.settings = settings
+        self.token = token
+        self.sock = bind(settings.port)
+        self.port: int = self.sock.getsockname()[1]
+        self.app = create_app(settings, token)
+        config = uvicorn.Config(
+            self.app,
+            log_config=None,
+            access_log=False,
+            timeout_graceful_shutdown=5,
+            lifespan="on",
+        )
+        self.uvicorn = _Uvicorn(config, self.announce if announce else lambda: None)
+
+    @property
+    def url(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    def announce(self) -> None:
+        print(json.dumps({"event": "listening", "port": self.port}), flush=True)
+
+    def run(self) -> None:
+        self.uvicorn.run(sockets=[self.sock])
+
+    def start_in_thread(self) -> threading.Thread:
+        thread = threading.Thread(target=self.run, name="hearth-server", daemon=True)
+        thread.start()
+        return thread
+
+    def wait_started(self, timeout: float = 60.0) -> bool:
+        import time
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.uvicorn.started:
+                return True
+            time.sleep(0.02)
+        return False
+
+    def stop(self) -> None:
+        self.uvicorn.should_exit = True

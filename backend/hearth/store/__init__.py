@@ -1,0 +1,1 @@
+"""SQLite storage: connection setup, versioned migrations, conversations and messages."""

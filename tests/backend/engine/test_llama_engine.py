@@ -1,0 +1,139 @@
+"""The in-process llama.cpp engine against real GGUF files."""
+
+import threading
+
+import pytest
+from hearth.engine.base import ChatMessage, Finish, Piece, SamplingParams
+from hearth.engine.llama import LlamaEngine
+from hearth.errors import ModelLoadError
+
+GREEDY = SamplingParams(temperature=0, max_tokens=24)
+
+
+def run(events):
+    text, finish = [], None
+    for event in events:
+        if isinstance(event, Piece):
+            text.append(event.text)
+        elif isinstance(event, Finish):
+            finish = event
+    return "".join(text), finish
+
+
+@pytest.fixture(scope="module")
+def stories(request):
+    path = request.getfixturevalue("stories_path")
+    engine = LlamaEngine("stories260K.gguf", path, n_ctx=512, n_threads=2)
+    yield engine
+    engine.close()
+
+
+def test_stories_continues_the_tale(stories):
+    text, finish = run(stories.stream_complete("Once upon a time", GREEDY, threading.Event()))
+    assert text.startswith(", there was a little girl named Lily")
+    assert finish.reason == "length" and finish.completion_tokens == 24
+    assert finish.prompt_tokens >= 4
+
+
+def test_prefix_reuse_gives_the_same_answer_as_a_fresh_prompt(stories):
+    cancel = threading.Event()
+    first, _ = run(stories.stream_complete("Once upon a time, there was", GREEDY, cancel))
+    # A second prompt sharing the prefix reuses the KV cache; the answer must not change.
+    run(stories.stream_complete("Once upon a time, there was a big dog", GREEDY, cancel))
+    again, _ = run(stories.stream_complete("Once upon a time, there was", GREEDY, cancel))
+    assert again == first
+
+
+def test_cancel_stops_within_a_token_or_two(stories):
+    cancel = threading.Event()
+    params = SamplingParams(temperature=0, max_tokens=400)
+    pieces_after_cancel = 0
+    finish = None
+    for i, event in enumerate(stories.stream_complete("Once upon a time", params, cancel)):
+        if isinstance(event, Finish):
+            finish = event
+        elif cancel.is_set():
+            pieces_after_cancel += 1
+        if i == 5:
+            cancel.set()
+    assert finish.reason == "stopped"
+    assert pieces_after_cancel <= 2
+    assert finish.completion_tokens < 10
+
+
+def test_stop_strings_end_the_answer(stories):
+    params = SamplingParams(temperature=0, max_tokens=60, stop=["Lily"])
+    text, finish = run(stories.stream_complete("Once upon a time", params, threading.Event()))
+    assert text == ", there was a little girl named "
+    assert finish.reason == "stop"
+
+
+def test_seeded_sampling_is_repeatable(stories):
+    params = SamplingParams(temperature=0.9, seed=42, max_tokens=20)
+    a, _ = run(stories.stream_complete("Once upon a time", params, threading.Event()))
+    b, _ = run(stories.stream_complete("Once upon a time", params, threading.Event()))
+    assert a == b
+
+
+def test_prompt_longer_than_context_is_refused(stories):
+    with pytest.raises(Exception) as err:
+        run(stories.stream_complete("Once upon a time " * 400, GREEDY, threading.Event()))
+    assert getattr(err.value, "code", "") == "context_overflow"
+
+
+def test_info_reports_offload_state(stories):
+    info = stories.info()
+    assert info.backend == "llama.cpp" and info.n_ctx == 512
+    assert info.details["gpu_layers_offloaded"] == 0
+    assert info.details["has_chat_template"] is False
+
+
+@pytest.mark.slow
+def test_smollm_answers_paris(smollm_path):
+    engine = LlamaEngine(smollm_path.name, smollm_path, n_ctx=2048, n_threads=2)
+    try:
+        # The system prompt Hearth sends by default (HEARTH_SYSTEM_PROMPT).
+        messages = [
+            ChatMessage("system", "You are a helpful assistant."),
+            ChatMessage("user", "What is the capital of France?"),
+        ]
+        assert engine.count_chat_tokens(messages) > 10
+        text, finish = run(
+            engine.stream_chat(
+                messages, SamplingParams(temperature=0, max_tokens=32), threading.Event()
+            )
+        )
+        assert "Paris" in text
+        assert finish.reason == "stop"
+    finally:
+        engine.close()
+
+
+def _patched(src, tmp_path, name, transform):
+    dest = tmp_path / name
+    dest.write_bytes(transform(src.read_bytes()))
+    return dest
+
+
+def test_truncated_file_is_a_clear_load_error(stories_path, tmp_path):
+    path = _patched(stories_path, tmp_path, "cut.gguf", lambda b: b[: len(b) // 2])
+    with pytest.raises(ModelLoadError) as err:
+        LlamaEngine("cut.gguf", path, n_ctx=256)
+    assert err.value.code == "corrupt_model"
+    assert "cut.gguf" in err.value.message
+
+
+def test_unknown_architecture_is_named(stories_path, tmp_path):
+    def rename_arch(data: bytes) -> bytes:
+        key = b"general.architecture"
+        at = data.index(key) + len(key)
+        # value: type (u32) + length (u64) + "llama"; same length keeps every offset valid
+        value_at = at + 4 + 8
+        assert data[value_at : value_at + 5] == b"llama"
+        return data[:value_at] + b"zzzzz" + data[value_at + 5 :]
+
+    path = _patched(stories_path, tmp_path, "alien.gguf", rename_arch)
+    with pytest.raises(ModelLoadError) as err:
+        LlamaEngine("alien.gguf", path, n_ctx=256)
+    assert err.value.code == "unknown_architecture"
+    assert "zzzzz" in err.value.message

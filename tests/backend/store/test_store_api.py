@@ -1,0 +1,146 @@
+"""The conversation routes, through a real app with the same error mapping as create_app."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from fastapi.testclient import TestClient
+from hearth.api.conversations import router
+from hearth.errors import HearthError
+from hearth.store.conversations import ConversationStore
+
+
+@pytest.fixture
+def client(store: ConversationStore) -> Iterator[TestClient]:
+    app = FastAPI()
+
+    @app.exception_handler(HearthError)
+    def _hearth_error(_request: Request, exc: HearthError) -> JSONResponse:
+        return JSONResponse(exc.to_dict(), status_code=exc.status)
+
+    app.state.conversations = store
+    app.include_router(router)
+    with TestClient(app) as client:
+        yield client
+
+
+def test_create_get_list(client: TestClient):
+    created = client.post("/api/conversations", json={"title": "Hello", "model": "smollm"})
+    assert created.status_code == 201
+    body = created.json()
+    assert (body["title"], body["model"], body["system_prompt"]) == ("Hello", "smollm", None)
+
+    assert client.get(f"/api/conversations/{body['id']}").json() == body
+    assert client.post("/api/conversations", json={}).status_code == 201
+
+    page = client.get("/api/conversations", params={"limit": 1}).json()
+    assert page["total"] == 2
+    assert (page["offset"], page["limit"], len(page["items"])) == (0, 1, 1)
+    assert page["items"][0]["title"] is None  # the newest, untitled
+
+
+def test_list_search_and_paging(client: TestClient, store: ConversationStore):
+    chat = store.create(title="Bread")
+    store.add_message(chat.id, "user", "rye or spelt?")
+    store.create(title="Other")
+
+    found = client.get("/api/conversations", params={"q": "spelt"}).json()
+    assert [c["id"] for c in found["items"]] == [chat.id]
+    assert found["total"] == 1
+    second = client.get("/api/conversations", params={"offset": 1, "limit": 1}).json()
+    assert [c["id"] for c in second["items"]] == [chat.id]
+
+
+@pytest.mark.parametrize("params", [{"limit": 0}, {"limit": 201}, {"offset": -1}, {"q": "x" * 201}])
+def test_list_rejects_out_of_bounds_query(client: TestClient, params: dict[str, object]):
+    assert client.get("/api/conversations", params=params).status_code == 422
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"title": "x" * 201},
+        {"system_prompt": "x" * 20_001},
+        {"unknown": 1},
+        {"title": 5},
+    ],
+)
+def test_create_rejects_bad_bodies(client: TestClient, body: dict[str, object]):
+    assert client.post("/api/conversations", json=body).status_code == 422
+
+
+def test_patch_changes_only_sent_fields_and_null_clears(client: TestClient):
+    chat = client.post(
+        "/api/conversations", json={"title": "A", "system_prompt": "Be kind.", "model": "m1"}
+    ).json()
+    url = f"/api/conversations/{chat['id']}"
+
+    renamed = client.patch(url, json={"title": "B"}).json()
+    assert (renamed["title"], renamed["system_prompt"], renamed["model"]) == ("B", "Be kind.", "m1")
+
+    cleared = client.patch(url, json={"system_prompt": None}).json()
+    assert (cleared["title"], cleared["system_prompt"]) == ("B", None)
+
+    missing = client.patch("/api/conversations/nope", json={"title": "x"})
+    assert missing.status_code == 404
+    assert missing.json()["code"] == "not_found"
+
+
+def test_delete(client: TestClient, store: ConversationStore):
+    chat = store.create()
+    store.add_message(chat.id, "user", "hi")
+
+    response = client.delete(f"/api/conversations/{chat.id}")
+    assert response.status_code == 204
+    assert response.content == b""
+    assert client.get(f"/api/conversations/{chat.id}").status_code == 404
+    assert client.delete(f"/api/conversations/{chat.id}").json() == {
+        "code": "not_found",
+        "message": f"conversation {chat.id} not found",
+    }
+
+
+def test_messages(client: TestClient, store: ConversationStore):
+    chat = store.create()
+    store.add_message(chat.id, "user", "hi")
+    store.add_message(chat.id, "assistant", "hello", tokens_per_s=50.0, finish_reason="stop")
+
+    messages = client.get(f"/api/conversations/{chat.id}/messages").json()
+
+    assert [(m["role"], m["content"]) for m in messages] == [("user", "hi"), ("assistant", "hello")]
+    assert messages[1]["tokens_per_s"] == 50.0
+    assert client.get("/api/conversations/nope/messages").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("fmt", "content_type", "filename"),
+    [
+        ("markdown", "text/markdown; charset=utf-8", "weekend-plans.md"),
+        ("json", "application/json; charset=utf-8", "weekend-plans.json"),
+    ],
+)
+def test_export(
+    client: TestClient, store: ConversationStore, fmt: str, content_type: str, filename: str
+):
+    chat = store.create(title="Weekend plans")
+    store.add_message(chat.id, "user", "Hike or museum?")
+
+    response = client.get(f"/api/conversations/{chat.id}/export", params={"format": fmt})
+
+    assert response.status_code == 200
+    assert response.headers["content-type"] == content_type
+    assert response.headers["content-disposition"] == f'attachment; filename="{filename}"'
+    assert "Hike or museum?" in response.text
+
+
+def test_export_defaults_to_markdown_and_rejects_other_formats(
+    client: TestClient, store: ConversationStore
+):
+    chat = store.create(title="x")
+    url = f"/api/conversations/{chat.id}/export"
+    assert client.get(url).headers["content-type"].startswith("text/markdown")
+    assert client.get(url, params={"format": "pdf"}).status_code == 422
+    assert client.get("/api/conversations/nope/export").status_code == 404
