@@ -37,3 +37,17 @@ def frontend_dir() -> Path | None:
         if (path / "index.html").is_file():
             return path
     return None
+
+
+def bundled_runtime_dir() -> Path | None:
+    """The CPU llama.cpp runtime shipped inside the frozen app, kept as plain files (not in the
+    PyInstaller archive) so that an upgraded runtime can stand in for it. None from source,
+    where the virtual environment's llama_cpp is the bundled runtime."""
+    if not is_frozen():
+        return None
+    return Path(sys._MEIPASS) / "runtimes" / "cpu"  # type: ignore[attr-defined]
+
+
+def runtimes_dir(data_dir: Path) -> Path:
+    """Where upgraded runtimes, the active pointer and the pending marker live."""
+    return data_dir / "runtimes"
