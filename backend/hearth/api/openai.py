@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any, Literal
 
 from fastapi import APIRouter, Request
@@ -204,30 +204,24 @@ async def chat_completions(body: ChatCompletionRequest, request: Request, models
 
     events = await _peek(events)
 
-    async def stream() -> AsyncIterator[bytes]:
-        sent_role = False
-        try:
-            async for event in events:
-                if isinstance(event, Queued):
-                    yield f": queued at position {event.position}\n\n".encode()
-                    continue
-                if not sent_role:
-                    sent_role = True
-                    yield frame(None, chunk({"role": "assistant", "content": ""}))
-                if isinstance(event, Piece):
-                    yield frame(None, chunk({"content": event.text}))
-                elif isinstance(event, Finish):
-                    yield frame(None, chunk({}, _finish(event.reason)))
-                    if body.include_usage:
-                        final = {**chunk({}), "choices": [], "usage": _usage(event)}
-                        yield frame(None, final)
-        except HearthError as exc:
-            yield frame(None, _stream_error(exc))
-        finally:
-            cancel.set()
-        yield b"data: [DONE]\n\n"
+    sent_role = False
 
-    return sse_response(stream())
+    def render(event: Queued | Event) -> Iterator[bytes]:
+        nonlocal sent_role
+        if isinstance(event, Queued):
+            yield f": queued at position {event.position}\n\n".encode()
+            return
+        if not sent_role:
+            sent_role = True
+            yield frame(None, chunk({"role": "assistant", "content": ""}))
+        if isinstance(event, Piece):
+            yield frame(None, chunk({"content": event.text}))
+        elif isinstance(event, Finish):
+            yield frame(None, chunk({}, _finish(event.reason)))
+            if body.include_usage:
+                yield frame(None, {**chunk({}), "choices": [], "usage": _usage(event)})
+
+    return sse_response(_stream(events, cancel, render))
 
 
 @router.post("/completions")
@@ -261,22 +255,15 @@ async def completions(body: CompletionRequest, request: Request, models: ModelsD
 
     events = await _peek(events)
 
-    async def stream() -> AsyncIterator[bytes]:
-        try:
-            async for event in events:
-                if isinstance(event, Piece):
-                    yield frame(None, envelope([choice(event.text, None)]))
-                elif isinstance(event, Finish):
-                    yield frame(None, envelope([choice("", _finish(event.reason))]))
-                    if body.include_usage:
-                        yield frame(None, envelope([], usage=_usage(event)))
-        except HearthError as exc:
-            yield frame(None, _stream_error(exc))
-        finally:
-            cancel.set()
-        yield b"data: [DONE]\n\n"
+    def render(event: Queued | Event) -> Iterator[bytes]:
+        if isinstance(event, Piece):
+            yield frame(None, envelope([choice(event.text, None)]))
+        elif isinstance(event, Finish):
+            yield frame(None, envelope([choice("", _finish(event.reason))]))
+            if body.include_usage:
+                yield frame(None, envelope([], usage=_usage(event)))
 
-    return sse_response(stream())
+    return sse_response(_stream(events, cancel, render))
 
 
 @router.post("/embeddings")
@@ -293,6 +280,23 @@ async def embeddings(body: EmbeddingRequest, models: ModelsDep) -> dict[str, Any
         "model": model,
         "usage": {"prompt_tokens": n_tokens, "total_tokens": n_tokens},
     }
+
+
+async def _stream(
+    events: AsyncIterator[Queued | Event],
+    cancel: threading.Event,
+    render: Callable[[Queued | Event], Iterator[bytes]],
+) -> AsyncIterator[bytes]:
+    """OpenAI's streaming framing: rendered chunks, an error chunk if it fails, then [DONE]."""
+    try:
+        async for event in events:
+            for piece in render(event):
+                yield piece
+    except HearthError as exc:
+        yield frame(None, _stream_error(exc))
+    finally:
+        cancel.set()
+    yield b"data: [DONE]\n\n"
 
 
 def _stream_error(exc: HearthError) -> dict[str, Any]:
