@@ -71,13 +71,16 @@ def via_sse(server: HearthProcess) -> tuple[float, float, int]:
             }
             t0 = time.perf_counter()
             first, n = None, 0
+            event = ""
             with client.stream("POST", f"/api/conversations/{cid}/messages", json=body) as r:
                 for line in r.iter_lines():
-                    if line.startswith("event: delta"):
-                        first = first or time.perf_counter()
-                    elif line.startswith("event: done"):
-                        end = time.perf_counter()
-                    elif line.startswith("data:") and '"completion_tokens"' in line:
+                    if line.startswith("event: "):
+                        event = line[7:]
+                        if event == "delta":
+                            first = first or time.perf_counter()
+                        elif event == "done":
+                            end = time.perf_counter()
+                    elif line.startswith("data:") and event == "done":
                         n = json.loads(line[5:])["message"]["completion_tokens"]
             results.append((*rate(t0, first, end, n), n))
     return _median(results)

@@ -13,15 +13,23 @@ from fastapi.staticfiles import StaticFiles
 
 import hearth
 from hearth import paths
-from hearth.api import capabilities, chat, conversations, openai, system
+from hearth.api import admin, capabilities, chat, conversations, openai, system
+from hearth.api import documents as documents_api
+from hearth.api import metrics as metrics_api
 from hearth.api import models as models_api
+from hearth.api import preferences as preferences_api
+from hearth.api import session as session_api
 from hearth.chat.service import ChatService
+from hearth.docs.service import DocumentService
 from hearth.engine.factory import LocalFactory, RemoteFactory
 from hearth.engine.manager import ModelManager
 from hearth.errors import HearthError
 from hearth.hardware.service import HardwareService
 from hearth.library.downloads import DownloadManager
 from hearth.library.library import ModelLibrary
+from hearth.prefs import PrefsStore
+from hearth.runtime import bootstrap
+from hearth.runtime import service as runtime_service
 from hearth.security import BodyTooLarge, SecurityConfig, SecurityMiddleware, error_body
 from hearth.settings import Settings
 from hearth.store.conversations import ConversationStore
@@ -43,9 +51,12 @@ def create_app(settings: Settings, token: str) -> FastAPI:
             hearth.__version__,
             settings.gpu_detection_timeout,
             settings.gpu_detection_cache,
+            runtime_id=bootstrap.current().runtime_id,  # what this process really loads
+            registry_path=settings.runtime_registry,
         )
+        prefs = PrefsStore(settings.data_dir)
         factory = (
-            LocalFactory(settings, library, hardware)
+            LocalFactory(settings, library, hardware, prefs)
             if settings.engine == "llama"
             else RemoteFactory(settings)
         )
@@ -56,17 +67,33 @@ def create_app(settings: Settings, token: str) -> FastAPI:
         app.state.downloads = DownloadManager(library)
         app.state.models = manager
         app.state.conversations = store
-        app.state.chat = ChatService(store, manager, settings.system_prompt)
+        app.state.documents = DocumentService(settings, engine, manager, library)
+        app.state.chat = ChatService(
+            store, manager, settings.system_prompt, documents=app.state.documents
+        )
+        app.state.prefs = prefs
+        app.state.db = engine  # read-only queries of the monitor's answer history
+        app.state.gpu_meter = metrics_api.GpuMeter()
+        await runtime_service.start(app)  # upgrade jobs; proves a just-switched runtime
         try:
             yield
         finally:
+            await runtime_service.stop(app)
+            app.state.gpu_meter.close()
             await app.state.chat.stop_all()
+            await app.state.documents.aclose()
             await app.state.downloads.aclose()
             manager.close()
             close_database(engine)
 
+    if settings.network_guard:
+        from hearth.docs import netguard
+
+        netguard.install(settings.logs_dir / "network-guard.jsonl")
     app = FastAPI(title="Hearth", version=hearth.__version__, lifespan=lifespan)
     app.state.settings = settings
+    app.state.token = token  # handed out once per one-time code by POST /api/session
+    app.state.session_codes = session_api.SessionCodes()
     _install_error_handlers(app)
     for router in (
         system.router,
@@ -75,6 +102,11 @@ def create_app(settings: Settings, token: str) -> FastAPI:
         models_api.router,
         capabilities.router,
         openai.router,
+        documents_api.router,
+        session_api.router,
+        preferences_api.router,
+        metrics_api.router,
+        admin.router,
     ):
         app.include_router(router)
     frontend = paths.frontend_dir()

@@ -1,4 +1,5 @@
-"""Command line: serve, chat, models, detect. Each command is a small function over Settings."""
+"""Command line: serve, chat, models, detect, upgrade, runtime. Each command is a small
+function over Settings."""
 
 from __future__ import annotations
 
@@ -16,10 +17,21 @@ def _settings() -> Settings:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     settings = _settings()  # a bad value stops here, before any heavy import
+    if not settings.supervised and not settings.launcher_child:
+        from hearth.runtime.launcher import serve_with_launcher
+
+        # No Electron: a launcher runs the server as its child and respawns it (PROTOCOL.md).
+        return serve_with_launcher(settings)
     from hearth import logs
-    from hearth.server import Server, token_for
 
     log_path = logs.configure(settings.logs_dir, settings.log_level)
+    _boot_runtime(settings)
+    if settings.launcher_child:
+        from hearth.runtime.launcher import watch_launcher
+
+        watch_launcher()
+    from hearth.server import Server, token_for
+
     token, generated = token_for(settings)
     server = Server(settings, token, announce=True)
     if generated:
@@ -30,20 +42,73 @@ def cmd_serve(args: argparse.Namespace) -> int:
         file=sys.stderr,
         flush=True,
     )
+    if not settings.supervised:
+        from hearth.api.session import link
+
+        # Web mode: a one-time code in the #fragment, which the page trades for the token.
+        code = server.app.state.session_codes.issue()
+        print(f"Open Hearth: {link(server.url, code)}", file=sys.stderr, flush=True)
     server.run()
-    return 0
+    return 75 if server.restart_requested else 0  # 75: respawn me (docs/PROTOCOL.md)
+
+
+def _boot_runtime(settings: Settings, *, apply_rules: bool = True) -> None:
+    """Choose the llama.cpp runtime before anything imports llama_cpp."""
+    from hearth.runtime import bootstrap
+
+    bootstrap.boot(
+        settings.data_dir,
+        force_cpu=settings.force_cpu_runtime,
+        previous_exit=settings.previous_exit,
+        apply_rules=apply_rules,
+    )
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
     from hearth.client.repl import run_repl
 
-    return run_repl(args, _settings())
+    settings = _settings()
+    if not args.url:  # its in-process server runs on the active (confirmed) runtime
+        _boot_runtime(settings, apply_rules=False)
+    return run_repl(args, settings)
+
+
+def cmd_upgrade(args: argparse.Namespace) -> int:
+    from hearth.client.upgrade import run_upgrade
+
+    settings = _settings()
+    if not args.url:  # the job runs here; its probes are child processes
+        from hearth import logs
+
+        logs.configure(settings.logs_dir, settings.log_level)
+    return run_upgrade(args, settings)
+
+
+def cmd_runtime(args: argparse.Namespace) -> int:
+    from hearth.client.upgrade import run_runtime
+
+    return run_runtime(args, _settings())
+
+
+def cmd_probe_runtime(args: argparse.Namespace) -> int:
+    from hearth.runtime.probe_child import run
+
+    return run(args)
 
 
 def cmd_models(args: argparse.Namespace) -> int:
     from hearth.client.models import run_models
 
     return run_models(args, _settings())
+
+
+def cmd_docs(args: argparse.Namespace) -> int:
+    from hearth.docs.cli import run_docs
+
+    settings = _settings()
+    if not args.url:  # as chat: its in-process server runs on the active runtime
+        _boot_runtime(settings, apply_rules=False)
+    return run_docs(args, settings)
 
 
 def cmd_detect(args: argparse.Namespace) -> int:
@@ -89,10 +154,42 @@ def build_parser() -> argparse.ArgumentParser:
     msub.add_parser("provision-starter", help="install the starter chat model if none is there")
     models.set_defaults(func=cmd_models, action="list")
 
+    from hearth.docs.cli import add_parser as add_docs_parser
+
+    add_docs_parser(sub).set_defaults(func=cmd_docs)
+
     detect = sub.add_parser("detect", help="what this machine's hardware can do")
     detect.add_argument("--json", action="store_true", help="machine-readable output")
     detect.add_argument("--refresh", action="store_true", help="ignore the cached detection")
     detect.set_defaults(func=cmd_detect)
+
+    upgrade = sub.add_parser("upgrade", help="install and switch to a faster (GPU) runtime")
+    upgrade.add_argument("--variant", help="registry variant id; default: the recommended one")
+    upgrade.add_argument("--from-pack", metavar="FILE", help="install from a runtime pack (zip)")
+    upgrade.add_argument("--url", help="run it in a running Hearth (token in HEARTH_TOKEN)")
+    upgrade.set_defaults(func=cmd_upgrade)
+
+    runtime = sub.add_parser("runtime", help="list, use, roll back, remove or pack runtimes")
+    rsub = runtime.add_subparsers(dest="action")
+    rsub.add_parser("list", help="installed runtimes (default)")
+    use = rsub.add_parser("use", help="switch to an installed runtime at the next start")
+    use.add_argument("runtime")
+    rsub.add_parser("rollback", help="back to the bundled CPU runtime at the next start")
+    remove = rsub.add_parser("remove", help="delete an installed runtime's folder")
+    remove.add_argument("runtime")
+    pack = rsub.add_parser("pack", help="download a variant into a pack for offline installs")
+    pack.add_argument("variant")
+    pack.add_argument("-o", "--output", help="pack file (default: hearth-runtime-<variant>.zip)")
+    pack.add_argument("--python", help="Python tag of the target machine, e.g. cp311")
+    pack.add_argument("--platform", help="platform tag of the target machine, e.g. win_amd64")
+    runtime.set_defaults(func=cmd_runtime, action="list")
+
+    # The runtime probe's child process (hearth.runtime.probe); not for people.
+    from hearth.runtime.probe_child import add_arguments
+
+    probe = sub.add_parser("probe-runtime")
+    add_arguments(probe)
+    probe.set_defaults(func=cmd_probe_runtime)
     return parser
 
 

@@ -14,9 +14,11 @@ from dataclasses import dataclass, field
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 PROTECTED_PREFIXES = ("/api/", "/v1/")
-# Routes that take model files or runtime packs: sized by the disk, not by a memory limit.
-UPLOAD_PATHS = ("/api/models/upload", "/api/admin/upgrade-gpu/pack")
+# Routes that take model files, runtime packs or documents: sized by the disk, not by memory.
+UPLOAD_PATHS = ("/api/models/upload", "/api/admin/upgrade-gpu/pack", "/api/documents/upload")
 LOOPBACK_NAMES = ("127.0.0.1", "localhost")
+# Web mode trades a one-time code for the token here (hearth.api.session): the only exception.
+SESSION_PATH = "/api/session"
 
 
 def host_allowed(host: str | None, port: int) -> bool:
@@ -41,7 +43,9 @@ def token_allowed(authorization: str | None, token: str) -> bool:
     return hmac.compare_digest(authorization[7:].strip().encode(), token.encode())
 
 
-def needs_token(path: str) -> bool:
+def needs_token(path: str, method: str = "GET") -> bool:
+    if path == SESSION_PATH and method == "POST":
+        return False
     return path.startswith(PROTECTED_PREFIXES) or path in ("/api", "/v1")
 
 
@@ -88,7 +92,8 @@ class SecurityMiddleware:
         if scope["method"] == "OPTIONS" and origin and "access-control-request-method" in headers:
             await self._respond(send, 204, b"", cors)
             return
-        if needs_token(path) and not token_allowed(headers.get("authorization"), self.config.token):
+        authorized = token_allowed(headers.get("authorization"), self.config.token)
+        if needs_token(path, scope["method"]) and not authorized:
             await self._refuse(
                 send, path, 401, "unauthorized", "Missing or wrong bearer token.", cors
             )

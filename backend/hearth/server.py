@@ -73,6 +73,8 @@ class Server:
             lifespan="on",
         )
         self.uvicorn = _Uvicorn(config, self.announce if announce else lambda: None)
+        self.restart_requested = False
+        self.app.state.request_restart = self.request_restart
 
     @property
     def url(self) -> str:
@@ -100,4 +102,11 @@ class Server:
         return False
 
     def stop(self) -> None:
+        self.uvicorn.should_exit = True
+
+    def request_restart(self) -> None:
+        """Shut down gracefully (answers in flight are flushed), then `serve` exits with 75 so
+        the supervisor respawns us (docs/PROTOCOL.md), e.g. onto a new runtime."""
+        log.info("restart requested")
+        self.restart_requested = True
         self.uvicorn.should_exit = True

@@ -95,6 +95,41 @@ class Settings(BaseSettings):
         validation_alias=_env("AUTO_UPGRADE_GPU"),
         description="Start the recommended GPU upgrade by itself (still probed, still reverts).",
     )
+    runtime_registry: Path | None = Field(
+        default=None,
+        validation_alias=_env("HEARTH_RUNTIME_REGISTRY"),
+        description="Runtime registry JSON to use instead of the bundled one (tests, mirrors).",
+    )
+    runtime_probe_timeout: float = Field(
+        default=180.0,
+        gt=0,
+        le=3600,
+        validation_alias=_env("HEARTH_RUNTIME_PROBE_TIMEOUT"),
+        description="Seconds a runtime probe (and a post-switch test generation) may take.",
+    )
+    health_timeout: float = Field(
+        default=120.0,
+        gt=0,
+        le=3600,
+        validation_alias=_env("HEARTH_HEALTH_TIMEOUT"),
+        description="Seconds `serve`'s launcher waits for a (re)started server to be healthy.",
+    )
+    force_cpu_runtime: bool = Field(
+        default=False,
+        validation_alias=_env("HEARTH_FORCE_CPU_RUNTIME"),
+        description="Start on the bundled CPU runtime and make it the active one again.",
+    )
+    previous_exit: str | None = Field(
+        default=None,
+        max_length=500,
+        validation_alias=_env("HEARTH_PREVIOUS_EXIT"),
+        description="Set by the supervisor on a respawn: how the previous process ended.",
+    )
+    launcher_child: bool = Field(
+        default=False,
+        validation_alias=_env("HEARTH_LAUNCHER_CHILD"),
+        description="Set by `serve`'s own launcher on the server it runs (not for people).",
+    )
     gpu_detection_cache: bool = Field(
         default=True,
         validation_alias=_env("GPU_DETECTION_CACHE"),
@@ -129,6 +164,45 @@ class Settings(BaseSettings):
         validation_alias=_env("HEARTH_MAX_BODY_BYTES"),
         description="Largest request body accepted, except model and runtime uploads.",
     )
+    docs_embedding_model: str | None = Field(
+        default=None,
+        max_length=512,
+        validation_alias=_env("HEARTH_DOCS_EMBEDDING_MODEL"),
+        description="Embedding GGUF (file name) for documents; unset = the first one installed.",
+    )
+    docs_top_k: int = Field(
+        default=4,
+        ge=1,
+        le=50,
+        validation_alias=_env("HEARTH_DOCS_TOP_K"),
+        description="Document chunks retrieved for each question.",
+    )
+    docs_min_score: float = Field(
+        default=0.2,
+        ge=0.0,
+        le=1.0,
+        validation_alias=_env("HEARTH_DOCS_MIN_SCORE"),
+        description="Lowest cosine similarity a retrieved chunk may have to reach the prompt.",
+    )
+    docs_chunk_tokens: int = Field(
+        default=256,
+        ge=32,
+        le=2048,
+        validation_alias=_env("HEARTH_DOCS_CHUNK_TOKENS"),
+        description="Chunk size in embedding-model tokens (capped by what the model reads).",
+    )
+    docs_chunk_overlap: int = Field(
+        default=32,
+        ge=0,
+        le=512,
+        validation_alias=_env("HEARTH_DOCS_CHUNK_OVERLAP"),
+        description="Tokens a chunk repeats from the one before (at most half a chunk).",
+    )
+    network_guard: bool = Field(
+        default=False,
+        validation_alias=_env("HEARTH_NETWORK_GUARD"),
+        description="Refuse and log any non-loopback network access (proof of offline use).",
+    )
     # NoDecode: a comma list is friendlier in an environment variable than JSON.
     allowed_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
@@ -139,6 +213,12 @@ class Settings(BaseSettings):
         default="INFO",
         validation_alias=_env("HEARTH_LOG_LEVEL"),
         description="Log level for the file and stderr logs.",
+    )
+    supervised: bool = Field(
+        default=False,
+        validation_alias=_env("HEARTH_SUPERVISED"),
+        description="Set by the Electron shell: it supervises, and the UI gets the token over IPC "
+        "(so no browser sign-in link is printed).",
     )
 
     @field_validator("allowed_origins", mode="before")

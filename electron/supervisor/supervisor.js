@@ -188,7 +188,8 @@ class Supervisor extends EventEmitter {
 
     const token = crypto.randomBytes(32).toString('hex');
     /** @type {NodeJS.ProcessEnv} */
-    const env = { ...process.env, ...this.extraEnv, HEARTH_TOKEN: token, HEARTH_PORT: '0' };
+    // HEARTH_SUPERVISED: we respawn it ourselves, so `serve` must not start its own launcher.
+    const env = { ...process.env, ...this.extraEnv, HEARTH_TOKEN: token, HEARTH_PORT: '0', HEARTH_SUPERVISED: '1' };
     env.PYTHONUNBUFFERED ??= '1';
     delete env.HEARTH_PREVIOUS_EXIT;
     delete env.HEARTH_FORCE_CPU_RUNTIME;

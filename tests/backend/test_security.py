@@ -117,9 +117,12 @@ def test_refusals_against_a_real_server(bare_server):
 def test_listens_on_loopback_only(bare_server):
     import psutil
 
+    # `serve` is a launcher over the server process (docs/PROTOCOL.md): check the whole tree.
+    launcher = psutil.Process(bare_server.proc.pid)
     conns = [
         c
-        for c in psutil.Process(bare_server.proc.pid).net_connections(kind="tcp")
+        for p in (launcher, *launcher.children(recursive=True))
+        for c in p.net_connections(kind="tcp")
         if c.status == psutil.CONN_LISTEN
     ]
     assert conns and all(c.laddr.ip == "127.0.0.1" for c in conns)

@@ -69,6 +69,22 @@ test('the token travels in the environment, never in argv', async (t) => {
   }
 });
 
+test('every spawn carries HEARTH_SUPERVISED=1, so `serve` starts no launcher of its own', async (t) => {
+  // docs/PROTOCOL.md "Who supervises": even a parent environment saying otherwise is overridden.
+  const { supervisor, boots } = fixtureSupervisor(t, 'well-behaved.js', { env: { HEARTH_SUPERVISED: '0' } });
+  supervisor.start();
+  await next(supervisor, 'ready');
+  supervisor.restart();
+  await next(supervisor, 'ready');
+
+  const spawned = boots().filter((b) => b.event === 'boot');
+  assert.equal(spawned.length, 2);
+  assert.deepEqual(
+    spawned.map((b) => b.supervised),
+    ['1', '1'],
+  );
+});
+
 test('restart() while ready stops the old process gracefully and starts a fresh one', async (t) => {
   const { supervisor, boots } = fixtureSupervisor(t, 'well-behaved.js');
   supervisor.start();

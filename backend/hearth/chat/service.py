@@ -13,7 +13,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from hearth.chat.context import fit_history
 from hearth.engine.base import ChatEngine, ChatMessage, Event, Finish, Piece, SamplingParams
@@ -24,6 +24,22 @@ from hearth.store.conversations import ConversationStore
 log = logging.getLogger(__name__)
 
 SSEvent = tuple[str, dict[str, Any]]
+
+
+class DocumentContext(Protocol):
+    """Excerpts of a conversation's attached libraries for one turn (hearth.docs)."""
+
+    notices: list[dict[str, Any]]
+
+    def fit(self, system, turns, count, budget) -> list[ChatMessage]: ...
+
+    def meta(self) -> dict[str, Any]: ...
+
+
+class DocumentHook(Protocol):
+    async def prepare(
+        self, conversation_id: str, turns: list[ChatMessage]
+    ) -> DocumentContext | None: ...
 
 
 @dataclass
@@ -91,10 +107,17 @@ def _log_failure(task: asyncio.Task[None]) -> None:
 
 
 class ChatService:
-    def __init__(self, store: ConversationStore, models: ModelManager, default_system: str = ""):
+    def __init__(
+        self,
+        store: ConversationStore,
+        models: ModelManager,
+        default_system: str = "",
+        documents: DocumentHook | None = None,
+    ):
         self.store = store
         self.models = models
         self.default_system = default_system
+        self.documents = documents  # retrieval from the libraries attached to a conversation
         self._runs: dict[str, ChatRun] = {}
 
     def active(self, conversation_id: str) -> ChatRun | None:
@@ -169,6 +192,9 @@ class ChatService:
         history = await asyncio.to_thread(self.store.messages, run.conversation_id)
         turns = [ChatMessage(m.role, m.content) for m in history if m.role != "system"]  # type: ignore[arg-type]
         chosen = model or conversation.model
+        docs = await self.documents.prepare(run.conversation_id, turns) if self.documents else None
+        for notice in docs.notices if docs else ():
+            run.publish("notice", notice)
         stats = RunStats()
         parts: list[str] = []
         finish: Finish | None = None
@@ -181,7 +207,10 @@ class ChatService:
             # the window's end with finish_reason "length").
             budget = engine.n_ctx - min(params.max_tokens, engine.n_ctx // 2)
             system = conversation.system_prompt or self.default_system or None
-            fitted = fit_history(system, turns, engine.count_chat_tokens, budget)
+            if docs is not None:
+                fitted = docs.fit(system, turns, engine.count_chat_tokens, budget)
+            else:
+                fitted = fit_history(system, turns, engine.count_chat_tokens, budget)
             stats.started = time.perf_counter()
             return engine.stream_chat(fitted, params, run.cancel)
 
@@ -219,6 +248,7 @@ class ChatService:
             ttft_ms=stats.ttft_ms(),
             tokens_per_s=stats.tokens_per_s(finish.completion_tokens),
             finish_reason=finish.reason,
+            meta=docs.meta() if docs is not None else None,
         )
         run.publish("done", {"message": message.to_dict()})
         run.close()

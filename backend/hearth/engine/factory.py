@@ -17,10 +17,17 @@ STARTER_MODEL = "SmolLM2-135M-Instruct.Q4_1.gguf"
 class LocalFactory:
     """Engines for GGUF files in the models folder, run in-process by llama.cpp."""
 
-    def __init__(self, settings: Settings, library, hardware=None):
+    def __init__(self, settings: Settings, library, hardware=None, prefs=None):
         self.settings = settings
         self.library = library
         self.hardware = hardware  # HardwareService: free VRAM now, and where offload is reported
+        self.prefs = prefs  # PrefsStore: the UI's choices, read anew at every load
+
+    def effective(self):
+        """Threads, context, GPU layers and default model: preference over environment."""
+        from hearth.prefs import effective
+
+        return effective(self.settings, self.prefs.get() if self.prefs is not None else None)
 
     def _entries(self, kind: str):
         return [e for e in self.library.scan() if e.kind == kind]
@@ -50,7 +57,7 @@ class LocalFactory:
                 "catalogue.",
                 code="no_model",
             )
-        preferred = [self.settings.default_model, STARTER_MODEL]
+        preferred = [self.effective().default_model, STARTER_MODEL]
         ids = {e.id for e in chat}
         for name in preferred:
             if name and name in ids:
@@ -79,13 +86,14 @@ class LocalFactory:
         from hearth.runtime.planner import plan_offload, step_down
 
         path, info = self._path(model_id)
-        trained = getattr(info, "context_length", None) or self.settings.n_ctx
-        n_ctx = min(self.settings.n_ctx, trained)
+        eff = self.effective()
+        trained = getattr(info, "context_length", None) or eff.n_ctx
+        n_ctx = min(eff.n_ctx, trained)
         shape = model_shape(info, n_ctx)
         offload = bool(llama_cpp.llama_supports_gpu_offload())
         # Only a runtime that can offload is worth a VRAM reading (NVML or nvidia-smi).
         free = self.hardware.free_vram_bytes() if offload and self.hardware else None
-        plan = plan_offload(shape, free, override=self.settings.n_gpu_layers, gpu_offload=offload)
+        plan = plan_offload(shape, free, override=eff.n_gpu_layers, gpu_offload=offload)
         while True:
             try:
                 engine = LlamaEngine(
@@ -93,7 +101,7 @@ class LocalFactory:
                     path,
                     n_ctx=n_ctx,
                     n_gpu_layers=plan.n_gpu_layers,
-                    n_threads=self.settings.n_threads,
+                    n_threads=eff.n_threads,
                     verbose=self.settings.verbose,
                 )
                 break
@@ -130,7 +138,7 @@ class LocalFactory:
         if not getattr(info, "is_embedding", False):
             raise BadRequest(f"{model_id} is not an embedding model.", code="not_embedding_model")
         return LlamaEmbedder(
-            model_id, path, n_threads=self.settings.n_threads, verbose=self.settings.verbose
+            model_id, path, n_threads=self.effective().n_threads, verbose=self.settings.verbose
         )
 
 

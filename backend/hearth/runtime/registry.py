@@ -84,6 +84,9 @@ class Variant:
     cc_max: str | None
     bundled: bool
     builds: tuple[Build, ...]
+    # The probe's bar: tokens/s of this build over the bundled CPU build must exceed it.
+    # 1.0 = must be faster; 0 = any working build (a test registry's no-GPU success case).
+    min_speedup: float = 1.0
 
     def build_for(self, python: str, platform: str) -> Build | None:
         for build in self.builds:
@@ -215,6 +218,11 @@ def _variant(check: _Checker, raw: Any, field: str) -> Variant:
     if kind == "cuda" and cuda is None:
         raise check.fail(f"{field}.cuda", "a cuda variant needs its CUDA version")
     bundled = check.get(data, "bundled", field, required=False) or False
+    min_speedup = check.get(data, "min_speedup", field, required=False)
+    if min_speedup is None:
+        min_speedup = 1.0
+    if isinstance(min_speedup, bool) or not isinstance(min_speedup, int | float) or min_speedup < 0:
+        raise check.fail(f"{field}.min_speedup", f"expected a number >= 0, got {min_speedup!r}")
     if not isinstance(bundled, bool):
         raise check.fail(f"{field}.bundled", f"expected a boolean, got {_kind(bundled)}")
 
@@ -275,6 +283,7 @@ def _variant(check: _Checker, raw: Any, field: str) -> Variant:
         cc_min=cc_min,
         cc_max=cc_max,
         bundled=bundled,
+        min_speedup=float(min_speedup),
         builds=tuple(builds),
     )
 

@@ -118,10 +118,51 @@ def _v3_search(conn: sqlite3.Connection) -> None:
     )
 
 
+def _v4_documents(conn: sqlite3.Connection) -> None:
+    _run(
+        conn,
+        # A library of documents; its vectors live in chromadb (one collection per library).
+        # The embedding model that built them is mirrored here so that listing libraries
+        # never has to import chromadb.
+        """CREATE TABLE doc_library (
+            id TEXT PRIMARY KEY NOT NULL,
+            name TEXT NOT NULL,
+            embedding_model TEXT,
+            embedding_sha256 TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )""",
+        # One row per file added, indexed or not: a failed file keeps its reason for the UI.
+        """CREATE TABLE doc_document (
+            id TEXT PRIMARY KEY NOT NULL,
+            library_id TEXT NOT NULL REFERENCES doc_library(id) ON DELETE CASCADE,
+            path TEXT NOT NULL,
+            name TEXT NOT NULL,
+            kind TEXT,
+            size INTEGER,
+            sha256 TEXT,
+            status TEXT NOT NULL CHECK (status IN ('indexed', 'failed', 'pending')),
+            reason_code TEXT,
+            reason TEXT,
+            pages INTEGER,
+            chunks INTEGER NOT NULL DEFAULT 0,
+            updated_at TEXT NOT NULL,
+            UNIQUE (library_id, path)
+        )""",
+        """CREATE TABLE conversation_library (
+            conversation_id TEXT NOT NULL REFERENCES conversation(id) ON DELETE CASCADE,
+            library_id TEXT NOT NULL REFERENCES doc_library(id) ON DELETE CASCADE,
+            PRIMARY KEY (conversation_id, library_id)
+        )""",
+        "CREATE INDEX ix_conversation_library_library ON conversation_library (library_id)",
+    )
+
+
 MIGRATIONS: list[tuple[int, Step]] = [
     (1, _v1_initial),
     (2, _v2_message_meta),
     (3, _v3_search),
+    (4, _v4_documents),
 ]
 LATEST_VERSION = MIGRATIONS[-1][0]
 

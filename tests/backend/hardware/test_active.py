@@ -30,7 +30,12 @@ def test_bundled_cpu_runtime():
 
 
 def test_upgrade_state(tmp_path):
-    assert read_upgrade_state(tmp_path) == {"pending": None, "last_revert": None}
+    assert read_upgrade_state(tmp_path) == {
+        "pending": None,
+        "activation_pending": False,
+        "last_revert": None,
+        "last_job": None,
+    }
     (tmp_path / "runtimes").mkdir()
     (tmp_path / "runtimes" / "pending.json").write_text(json.dumps({"attempts": 1}))
     assert read_upgrade_state(tmp_path)["pending"] == {"attempts": 1}

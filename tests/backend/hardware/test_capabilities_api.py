@@ -56,7 +56,12 @@ def test_no_gpu_document(empty_path, tmp_path):
     assert body["recommendation"]["code"] == resolver.NO_GPU
     assert body["recommendation"]["upgrade"] is False
     assert "nvidia-smi not found on PATH" in body["recommendation"]["reason"]
-    assert body["upgrade"] == {"pending": None, "last_revert": None}
+    assert body["upgrade"] == {
+        "pending": None,
+        "activation_pending": False,
+        "last_revert": None,
+        "last_job": None,
+    }
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,1 @@
+"""Chat with your documents: ingest, chunk, embed (llama.cpp), store (chromadb), retrieve."""

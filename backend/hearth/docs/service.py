@@ -1,0 +1,365 @@
+"""The documents feature as one service on app.state: libraries, ingest jobs, search, ask, and
+the retrieval step of chats whose conversation has libraries attached.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import shutil
+import threading
+from collections.abc import AsyncIterable, AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+from hearth.docs import netguard
+from hearth.docs.catalog import DocCatalog
+from hearth.docs.chat_context import PreparedDocs
+from hearth.docs.embedder import Embedder
+from hearth.docs.extract import MAX_FILE_BYTES
+from hearth.docs.identity import (
+    HashCache,
+    ModelIdentity,
+    NoEmbeddingModel,
+    ReindexRequired,
+    reindex_message,
+    resolve_identity,
+)
+from hearth.docs.ingest import Ingestor
+from hearth.docs.jobs import IngestJob, JobQueue
+from hearth.docs.prompt import fit_with_excerpts
+from hearth.docs.records import DocLibrary
+from hearth.docs.retrieval import Retriever, SearchResult
+from hearth.docs.vectors import Hit, VectorStore
+from hearth.engine.base import ChatEngine, ChatMessage, Event, Finish, Piece, SamplingParams
+from hearth.engine.manager import Queued
+from hearth.errors import BadRequest, HearthError, NotFound
+
+log = logging.getLogger(__name__)
+
+SSEvent = tuple[str, dict[str, Any]]
+
+
+class DocumentService:
+    def __init__(self, settings, engine, models, library):
+        self.settings = settings
+        self.models = models  # ModelManager
+        self.model_library = library  # ModelLibrary: where the embedding GGUFs are
+        self.catalog = DocCatalog(engine)
+        self.vectors = VectorStore(settings.data_dir / "vectors")
+        self.uploads_dir = settings.data_dir / "documents"
+        self.embedder = Embedder(models)
+        self.hashes = HashCache(settings.data_dir / "embedding-model-hashes.json")
+        self._counters: dict[tuple[str, str], Any] = {}
+        self._counters_lock = threading.Lock()
+        self.ingestor = Ingestor(
+            self.catalog,
+            self.vectors,
+            self.embedder,
+            self.identity,
+            self.token_counter,
+            settings.docs_chunk_tokens,
+            settings.docs_chunk_overlap,
+        )
+        self.retriever = Retriever(self.vectors, self.embedder, self.identity)
+        self.jobs = JobQueue(self.ingestor.run)
+
+    # -- the embedding model -----------------------------------------------------------------
+
+    def identity(self) -> ModelIdentity:
+        """The embedding model in use now (blocking: scans the models folder, hashes once)."""
+        return resolve_identity(self.model_library, self.settings.docs_embedding_model, self.hashes)
+
+    def token_counter(self, identity: ModelIdentity):
+        """The count function of the model's own tokenizer, loaded once per model."""
+        from hearth.docs.tokens import LlamaTokenCounter
+
+        key = (identity.name, identity.sha256)
+        with self._counters_lock:
+            counter = self._counters.get(key)
+            if counter is None:
+                for old in self._counters.values():
+                    old.close()
+                self._counters.clear()
+                counter = self._counters[key] = LlamaTokenCounter(identity.path)
+        return counter.count
+
+    def status(self) -> dict[str, Any]:
+        try:
+            current: dict[str, Any] | None = self.identity().to_dict()
+            problem = None
+        except NoEmbeddingModel as exc:
+            current, problem = None, exc.to_dict()
+        return {
+            "embedding_model": current,
+            "embedding_problem": problem,
+            "embedder": self.embedder.stats.to_dict(),
+            "vector_store_loaded": self.vectors.loaded,
+            "network_guard": netguard.installed(),
+            "settings": {
+                "top_k": self.settings.docs_top_k,
+                "min_score": self.settings.docs_min_score,
+                "chunk_tokens": self.settings.docs_chunk_tokens,
+                "chunk_overlap": self.settings.docs_chunk_overlap,
+            },
+        }
+
+    # -- libraries -----------------------------------------------------------------------------
+
+    def describe(self, libraries: list[DocLibrary]) -> list[dict[str, Any]]:
+        """Libraries with their counts and whether they can be searched with today's model."""
+        stats = self.catalog.stats()
+        try:
+            current: ModelIdentity | None = self.identity()
+        except NoEmbeddingModel:
+            current = None
+        out = []
+        for library in libraries:
+            counts = stats.get(
+                library.id, {"documents": 0, "indexed": 0, "failed": 0, "pending": 0, "chunks": 0}
+            )
+            state, message = "ready", None
+            if current is None:
+                state, message = "no_embedding_model", "No embedding model is installed."
+            elif library.embedding_model and not current.same_as(
+                library.embedding_model, library.embedding_sha256
+            ):
+                state = "reindex_required"
+                message = reindex_message(library.name, library.embedding_model, current.name)
+            elif counts["chunks"] == 0:
+                state = "empty"
+            jobs = self.jobs.active(library.id)
+            out.append(
+                {
+                    **library.to_dict(),
+                    **counts,
+                    "state": state,
+                    "state_message": message,
+                    "active_job": jobs[0].to_dict(results=False) if jobs else None,
+                }
+            )
+        return out
+
+    async def delete_library(self, library_id: str) -> None:
+        await asyncio.to_thread(self.catalog.library, library_id)
+        await self.jobs.cancel_library(library_id)
+        await asyncio.to_thread(self.vectors.drop, library_id)
+        await asyncio.to_thread(self.catalog.delete_library, library_id)
+        folder = self.uploads_dir / library_id
+        await asyncio.to_thread(shutil.rmtree, folder, True)
+
+    async def delete_document(self, library_id: str, document_id: str) -> dict[str, Any]:
+        document = await asyncio.to_thread(self.catalog.document, library_id, document_id)
+        await asyncio.to_thread(self.vectors.delete_document, library_id, document_id)
+        await asyncio.to_thread(self.catalog.delete_document, library_id, document_id)
+        uploaded = Path(document.path)
+        if uploaded.parent == self.uploads_dir / library_id:
+            await asyncio.to_thread(uploaded.unlink, True)
+        return document.to_dict()
+
+    # -- ingest --------------------------------------------------------------------------------
+
+    async def start_ingest(self, library_id: str, paths: list[str]) -> IngestJob:
+        clean = [_local_path(p) for p in paths]
+        await self._check_model(library_id)
+        return self.jobs.submit(IngestJob(library_id, "ingest", clean))
+
+    async def _check_model(self, library_id: str) -> None:
+        """Refuse at once (the job would too) when there is no model or it is not the one
+        that built the library: new vectors must never join vectors of another model."""
+        library = await asyncio.to_thread(self.catalog.library, library_id)
+        current = await asyncio.to_thread(self.identity)
+        if library.embedding_model and not current.same_as(
+            library.embedding_model, library.embedding_sha256
+        ):
+            raise ReindexRequired(
+                reindex_message(library.name, library.embedding_model, current.name)
+            )
+
+    async def start_reindex(self, library_id: str) -> IngestJob:
+        await asyncio.to_thread(self.catalog.library, library_id)
+        await asyncio.to_thread(self.identity)  # no model: say so now, not inside the job
+        return self.jobs.submit(IngestJob(library_id, "reindex", []))
+
+    async def upload(self, library_id: str, filename: str, body: AsyncIterable[bytes]) -> IngestJob:
+        """Store an uploaded file in the library's folder, then ingest it."""
+        name = upload_name(filename)
+        await self._check_model(library_id)
+        folder = self.uploads_dir / library_id
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = folder / f".upload-{os.getpid()}-{id(body)}"
+        size = 0
+        try:
+            with tmp.open("wb") as fh:
+                async for block in body:
+                    size += len(block)
+                    if size > MAX_FILE_BYTES:
+                        raise HearthError(
+                            f"The file is larger than {MAX_FILE_BYTES // 2**20} MiB.",
+                            code="body_too_large",
+                            status=413,
+                        )
+                    await asyncio.to_thread(fh.write, block)
+            os.replace(tmp, folder / name)
+        finally:
+            tmp.unlink(missing_ok=True)
+        return self.jobs.submit(IngestJob(library_id, "ingest", [str(folder / name)]))
+
+    # -- search and ask ------------------------------------------------------------------------
+
+    async def search(
+        self, library_id: str, query: str, k: int | None, min_score: float | None
+    ) -> SearchResult:
+        library = await asyncio.to_thread(self.catalog.library, library_id)
+        return await self.retriever.search(
+            [library],
+            query,
+            k or self.settings.docs_top_k,
+            self.settings.docs_min_score if min_score is None else min_score,
+            strict=True,
+        )
+
+    async def chunk(self, library_id: str, chunk_id: str) -> dict[str, Any]:
+        await asyncio.to_thread(self.catalog.library, library_id)
+        hit = await asyncio.to_thread(self.vectors.get_chunk, library_id, chunk_id)
+        if hit is None:
+            raise NotFound(f"chunk {chunk_id} not found", code="chunk_not_found")
+        out = hit.to_dict()
+        out.pop("score")
+        try:
+            document = await asyncio.to_thread(self.catalog.document, library_id, hit.document_id)
+            out["path"] = document.path
+        except NotFound:
+            out["path"] = None
+        return out
+
+    async def ask(
+        self,
+        library_id: str,
+        question: str,
+        params: SamplingParams,
+        model: str | None,
+        k: int | None,
+        min_score: float | None,
+        cancel: threading.Event,
+    ) -> AsyncIterator[SSEvent]:
+        """Retrieve first (errors are plain HTTP errors), then stream the answer as events."""
+        found = await self.search(library_id, question, k, min_score)
+        return self._answer(found, question, params, model, cancel)
+
+    async def _answer(
+        self,
+        found: SearchResult,
+        question: str,
+        params: SamplingParams,
+        model: str | None,
+        cancel: threading.Event,
+    ) -> AsyncIterator[SSEvent]:
+        used: list[Hit] = []
+        system = self.settings.system_prompt or None
+
+        def job(engine: ChatEngine) -> Iterator[Event]:
+            budget = engine.n_ctx - min(params.max_tokens, engine.n_ctx // 2)
+            turns = [ChatMessage("user", question)]
+            messages, chosen = fit_with_excerpts(
+                system, turns, found.hits, engine.count_chat_tokens, budget
+            )
+            used.extend(chosen)
+            model_used.append(engine.model_id)
+            return engine.stream_chat(messages, params, cancel)
+
+        model_used: list[str] = []
+        parts: list[str] = []
+        finish: Finish | None = None
+        announced = False
+        timings = {"embed_ms": found.embed_ms, "search_ms": found.search_ms}
+        try:
+            async for event in self.models.run(model, job, cancel):
+                if isinstance(event, Queued):
+                    yield "queued", {"position": event.position}
+                    continue
+                if not announced:
+                    announced = True
+                    citations = [h.citation() for h in used]
+                    yield "citations", {"citations": citations, "timings": timings}
+                if isinstance(event, Piece):
+                    parts.append(event.text)
+                    yield "delta", {"content": event.text}
+                elif isinstance(event, Finish):
+                    finish = event
+        except HearthError as exc:
+            yield "error", exc.to_dict()
+            return
+        except Exception as exc:
+            log.exception("ask failed")
+            yield "error", {"code": "generation_failed", "message": str(exc)}
+            return
+        finish = finish or Finish("stopped", 0, 0)
+        yield (
+            "done",
+            {
+                "content": "".join(parts),
+                "citations": [h.citation() for h in used],
+                "finish_reason": finish.reason,
+                "model": model_used[0] if model_used else model,
+                "prompt_tokens": finish.prompt_tokens,
+                "completion_tokens": finish.completion_tokens,
+                "timings": timings,
+            },
+        )
+
+    # -- conversations -------------------------------------------------------------------------
+
+    async def prepare(self, conversation_id: str, turns: list[ChatMessage]) -> PreparedDocs | None:
+        """The chat hook: excerpts for the newest question from the attached libraries.
+
+        Never raises: a library that cannot be searched becomes a notice and the chat goes on.
+        """
+        try:
+            libraries = await asyncio.to_thread(self.catalog.attached, conversation_id)
+        except HearthError:
+            return None
+        if not libraries or not turns or turns[-1].role != "user":
+            return None
+        ids = [lib.id for lib in libraries]
+        try:
+            found = await self.retriever.search(
+                libraries,
+                turns[-1].content,
+                self.settings.docs_top_k,
+                self.settings.docs_min_score,
+                strict=False,
+            )
+        except HearthError as exc:
+            return PreparedDocs(ids, [], [exc.to_dict()])
+        except Exception as exc:
+            log.exception("retrieval for chat failed")
+            return PreparedDocs(ids, [], [{"code": "retrieval_failed", "message": str(exc)}])
+        return PreparedDocs(ids, found.hits, found.skipped)
+
+    async def aclose(self) -> None:
+        await self.jobs.aclose()
+        with self._counters_lock:
+            for counter in self._counters.values():
+                counter.close()
+            self._counters.clear()
+        await asyncio.to_thread(self.vectors.close)
+
+
+def _local_path(raw: str) -> str:
+    """Local paths only, absolute after ~ expansion: a relative one would depend on our cwd."""
+    path = Path(raw).expanduser()
+    if not path.is_absolute():
+        raise BadRequest(f"{raw!r} is not an absolute path.", code="relative_path")
+    return str(path.resolve(strict=False))
+
+
+def upload_name(filename: str) -> str:
+    """A plain file name for an upload: no folders, no hidden files, not too long. Pure."""
+    name = filename.replace("\\", "/").rsplit("/", 1)[-1].strip()
+    if not name or name in (".", "..") or name.startswith("."):
+        raise BadRequest("filename must be a plain file name.", code="bad_filename")
+    if len(name.encode("utf-8")) > 200 or any(ord(c) < 32 for c in name):
+        raise BadRequest("filename is too long or has control characters.", code="bad_filename")
+    return name

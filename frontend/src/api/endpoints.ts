@@ -1,0 +1,115 @@
+// Typed calls, one per backend route the UI uses. Routes live in hearth/api/*.py.
+
+import type { Api } from './client';
+import type {
+  AnswerSpeed,
+  Capabilities,
+  CatalogueEntry,
+  ChatEvent,
+  Conversation,
+  ConversationPage,
+  DownloadJob,
+  EngineStatus,
+  Message,
+  ModelEntry,
+  OffloadEstimate,
+  PreferencesDoc,
+  PreferenceValues,
+  SamplingParams,
+  UpgradeJob,
+} from './types';
+
+const enc = encodeURIComponent;
+
+export interface SendOptions {
+  model?: string | null;
+  params: SamplingParams;
+  signal?: AbortSignal;
+}
+
+function chatBody(options: SendOptions, content?: string) {
+  return {
+    ...(content !== undefined ? { content } : {}),
+    ...(options.model ? { model: options.model } : {}),
+    params: options.params,
+  };
+}
+
+export const conversations = {
+  list: (api: Api, q?: string, limit = 100) => api.get<ConversationPage>('/api/conversations', { query: { q, limit } }),
+  create: (api: Api, body: Partial<Pick<Conversation, 'title' | 'system_prompt' | 'model'>> = {}) =>
+    api.post<Conversation>('/api/conversations', body),
+  get: (api: Api, id: string) => api.get<Conversation>(`/api/conversations/${enc(id)}`),
+  update: (api: Api, id: string, changes: Partial<Pick<Conversation, 'title' | 'system_prompt' | 'model'>>) =>
+    api.patch<Conversation>(`/api/conversations/${enc(id)}`, changes),
+  remove: (api: Api, id: string) => api.delete<void>(`/api/conversations/${enc(id)}`),
+  messages: (api: Api, id: string) => api.get<Message[]>(`/api/conversations/${enc(id)}/messages`),
+};
+
+export const chat = {
+  send: (api: Api, id: string, content: string, options: SendOptions) =>
+    api.events<ChatEvent['data']>('POST', `/api/conversations/${enc(id)}/messages`, {
+      body: chatBody(options, content),
+      signal: options.signal,
+    }) as AsyncGenerator<ChatEvent>,
+  regenerate: (api: Api, id: string, options: SendOptions) =>
+    api.events<ChatEvent['data']>('POST', `/api/conversations/${enc(id)}/regenerate`, {
+      body: chatBody(options),
+      signal: options.signal,
+    }) as AsyncGenerator<ChatEvent>,
+  edit: (api: Api, id: string, messageId: number, content: string, options: SendOptions) =>
+    api.events<ChatEvent['data']>('POST', `/api/conversations/${enc(id)}/messages/${messageId}/edit`, {
+      body: chatBody(options, content),
+      signal: options.signal,
+    }) as AsyncGenerator<ChatEvent>,
+  follow: (api: Api, id: string, signal?: AbortSignal) =>
+    api.events<ChatEvent['data']>('GET', `/api/conversations/${enc(id)}/stream`, {
+      signal,
+    }) as AsyncGenerator<ChatEvent>,
+  stop: (api: Api, id: string) => api.post<{ stopped: boolean }>(`/api/conversations/${enc(id)}/stop`),
+};
+
+export const models = {
+  list: (api: Api) => api.get<{ models: ModelEntry[] }>('/api/models'),
+  remove: (api: Api, id: string) => api.delete<{ deleted: string }>(`/api/models/${enc(id)}`),
+  catalogue: (api: Api) => api.get<{ models: CatalogueEntry[] }>('/api/models/catalogue'),
+  download: (api: Api, catalogueId: string) =>
+    api.post<DownloadJob>('/api/models/downloads', { catalogue_id: catalogueId }),
+  pause: (api: Api, jobId: string) => api.post<DownloadJob>(`/api/models/downloads/${enc(jobId)}/pause`),
+  resume: (api: Api, jobId: string) => api.post<DownloadJob>(`/api/models/downloads/${enc(jobId)}/resume`),
+  cancel: (api: Api, jobId: string) => api.delete<DownloadJob>(`/api/models/downloads/${enc(jobId)}`),
+  downloadEvents: (api: Api, jobId: string, signal?: AbortSignal) =>
+    api.events<DownloadJob>('GET', `/api/models/downloads/${enc(jobId)}/events`, { signal }),
+};
+
+export const engine = {
+  status: (api: Api) => api.get<{ version: string; engine: EngineStatus }>('/api/status'),
+  load: (api: Api, model: string) => api.post<{ loaded: unknown }>('/api/engine/load', { model }),
+};
+
+export const capabilities = {
+  get: (api: Api) => api.get<Capabilities>('/api/capabilities'),
+  refresh: (api: Api) => api.post<Capabilities>('/api/capabilities/refresh'),
+};
+
+export const preferences = {
+  get: (api: Api) => api.get<PreferencesDoc>('/api/preferences'),
+  put: (api: Api, changes: Partial<PreferenceValues>) => api.put<PreferencesDoc>('/api/preferences', changes),
+  offload: (api: Api, layers?: number | null) =>
+    api.get<OffloadEstimate>('/api/preferences/offload', { query: { layers } }),
+};
+
+export const upgrade = {
+  current: (api: Api) => api.get<{ job: UpgradeJob | null }>('/api/admin/upgrade-gpu'),
+  start: (api: Api, variant?: string | null) =>
+    api.post<UpgradeJob>('/api/admin/upgrade-gpu', variant ? { variant } : {}),
+  get: (api: Api, id: string) => api.get<UpgradeJob>(`/api/admin/upgrade-gpu/${enc(id)}`),
+  cancel: (api: Api, id: string) => api.delete<UpgradeJob>(`/api/admin/upgrade-gpu/${enc(id)}`),
+  events: (api: Api, id: string, signal?: AbortSignal) =>
+    api.events<UpgradeJob>('GET', `/api/admin/upgrade-gpu/${enc(id)}/events`, { signal }),
+  rollback: (api: Api) => api.post<unknown>('/api/admin/runtime/rollback'),
+};
+
+export const metrics = {
+  answers: (api: Api, limit = 60) => api.get<{ answers: AnswerSpeed[] }>('/api/metrics/answers', { query: { limit } }),
+};

@@ -1,0 +1,300 @@
+// The backend's JSON, as the UI reads it. Field names follow the Python side exactly.
+
+export interface ApiErrorBody {
+  code: string;
+  message: string;
+}
+
+export interface Conversation {
+  id: string;
+  title: string | null;
+  system_prompt: string | null;
+  model: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ConversationPage {
+  items: Conversation[];
+  total: number;
+  offset: number;
+  limit: number;
+}
+
+export type FinishReason = 'stop' | 'length' | 'stopped' | 'error';
+
+export interface Citation {
+  file: string;
+  page?: number | null;
+  heading?: string | null;
+  score: number;
+  chunk_id: string | number;
+}
+
+export interface Message {
+  id: number;
+  conversation_id: string;
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+  model: string | null;
+  prompt_tokens: number | null;
+  completion_tokens: number | null;
+  ttft_ms: number | null;
+  tokens_per_s: number | null;
+  finish_reason: FinishReason | null;
+  meta: { citations?: Citation[]; [key: string]: unknown } | null;
+  created_at: string;
+}
+
+export interface SamplingParams {
+  temperature?: number;
+  top_p?: number;
+  top_k?: number;
+  min_p?: number;
+  repeat_penalty?: number;
+  max_tokens?: number;
+  seed?: number | null;
+}
+
+/** Server-Sent Events of a chat run (hearth/chat/service.py). */
+export type ChatEvent =
+  | { event: 'start'; data: { run_id: string; conversation_id: string; user_message?: Message } }
+  | { event: 'queued'; data: { position: number } }
+  | { event: 'delta'; data: { content: string } }
+  | { event: 'done'; data: { message: Message } }
+  | { event: 'error'; data: ApiErrorBody };
+
+export interface GgufInfo {
+  architecture: string;
+  name: string | null;
+  parameter_count: number;
+  quantization: string;
+  context_length: number | null;
+  block_count: number | null;
+  has_chat_template: boolean;
+  is_embedding: boolean;
+  file_size: number;
+}
+
+export interface ModelEntry {
+  id: string;
+  path: string;
+  size: number;
+  ok: boolean;
+  kind: 'chat' | 'embedding' | string | null;
+  info: GgufInfo | null;
+  error: ApiErrorBody | null;
+}
+
+export type DownloadState = 'queued' | 'downloading' | 'paused' | 'verifying' | 'done' | 'failed' | 'cancelled';
+
+export interface DownloadJob {
+  id: string;
+  catalogue_id: string;
+  filename: string;
+  name: string;
+  state: DownloadState;
+  phase: string | null;
+  bytes_done: number;
+  bytes_total: number | null;
+  rate: number;
+  eta_seconds: number | null;
+  error: ApiErrorBody | null;
+}
+
+export interface CatalogueEntry {
+  id: string;
+  name: string;
+  description: string;
+  kind: string;
+  filename: string;
+  size: number | null;
+  license: string | null;
+  installed: boolean;
+  download: DownloadJob | null;
+}
+
+export interface EngineStatus {
+  loaded: { backend: string; model: string; n_ctx: number; details: Record<string, unknown> } | null;
+  busy: boolean;
+  waiting: number;
+  last_load_error: { model: string; message: string } | null;
+}
+
+export interface Gpu {
+  index: number;
+  name: string;
+  uuid: string | null;
+  memory_total_mib: number | null;
+  memory_free_mib: number | null;
+  compute_capability: string | null;
+}
+
+export interface OffloadPlan {
+  n_gpu_layers: number;
+  layers_on_gpu: number;
+  n_layers: number;
+  mode: 'full' | 'partial' | 'cpu';
+  source: string;
+  estimated_vram_bytes: number;
+  free_vram_bytes: number | null;
+  reason: string;
+}
+
+export interface Variant {
+  id: string;
+  kind: string;
+  cuda: string | null;
+  llama_cpp_python: string;
+  description: string;
+}
+
+export interface Artifact {
+  name?: string;
+  filename?: string;
+  url: string;
+  size: number | null;
+  sha256?: string | null;
+}
+
+export interface Recommendation {
+  upgrade: boolean;
+  code: string;
+  reason: string;
+  variant: Variant | null;
+  candidate: Variant | null;
+  download_bytes: number | null;
+  artifacts: Artifact[];
+}
+
+export interface Capabilities {
+  hardware: {
+    gpu: {
+      status: string;
+      reason: string;
+      source: string | null;
+      gpus: Gpu[];
+      driver_version: string | null;
+      cuda_driver_version: string | null;
+    };
+    cpu: {
+      model: string | null;
+      cores: number | null;
+      threads: number | null;
+      flags: Record<string, boolean>;
+    };
+    memory: { total_bytes: number | null; available_bytes: number | null };
+    host: { os: string; machine: string; platform_tag: string; python_tag: string };
+  };
+  detection: { source: string; duration_ms: number; cache: { used: boolean; reason: string } };
+  runtime: {
+    id: string;
+    kind: string;
+    llama_cpp_version: string | null;
+    llama_cpp_path: string | null;
+    supports_gpu_offload: boolean;
+    error: string | null;
+    offload: {
+      model: string;
+      layers_offloaded: number | null;
+      plan: OffloadPlan;
+    } | null;
+  };
+  recommendation: Recommendation;
+  upgrade: {
+    pending?: unknown;
+    last_revert?: { reason?: string; at?: string | number; [key: string]: unknown } | null;
+    last_job?: UpgradeJob | null;
+    [key: string]: unknown;
+  } | null;
+}
+
+export type UpgradeStage =
+  | 'resolving'
+  | 'checking_disk'
+  | 'downloading'
+  | 'verifying'
+  | 'unpacking'
+  | 'probing'
+  | 'switching'
+  | 'restart_requested'
+  | 'done'
+  | 'failed'
+  | 'cancelled';
+
+export interface UpgradeJob {
+  id: string;
+  variant: string | null;
+  kind: string | null;
+  state: 'running' | 'done' | 'failed' | 'cancelled';
+  stage: UpgradeStage;
+  bytes_done: number;
+  bytes_total: number | null;
+  rate: number | null;
+  eta_seconds: number | null;
+  error: ApiErrorBody | null;
+  result: {
+    cpu_tokens_per_s: number | null;
+    new_tokens_per_s: number | null;
+    speedup: number | null;
+    offloaded_layers: number | null;
+  } | null;
+  reverted_to_cpu: boolean;
+  /** What the job is doing, in words (optional). */
+  message?: string;
+  started_at: number | string | null;
+  updated_at: number | string | null;
+}
+
+export interface PreferenceValues {
+  n_threads: number | null;
+  n_ctx: number | null;
+  n_gpu_layers: number | null;
+  default_model: string | null;
+}
+
+export interface PreferencesDoc {
+  preferences: PreferenceValues;
+  effective: PreferenceValues & { n_ctx: number; sources: Record<string, string> };
+  bounds: Record<string, { minimum: number | null; maximum: number | null; description: string }>;
+  problem: string | null;
+  unloaded?: boolean;
+}
+
+export interface OffloadEstimate {
+  model: string;
+  n_layers: number;
+  n_ctx: number;
+  free_vram_bytes: number | null;
+  gpu_offload: boolean;
+  auto: OffloadPlan;
+  chosen: OffloadPlan | null;
+  estimates: number[];
+}
+
+export interface GpuSample {
+  index: number;
+  name: string;
+  util_percent: number | null;
+  memory_used_bytes: number | null;
+  memory_total_bytes: number | null;
+}
+
+export interface MetricsSample {
+  t: number;
+  cpu: { percent: number | null; per_core: number[] };
+  memory: { total_bytes: number; used_bytes: number; percent: number };
+  process: { rss_bytes: number; cpu_percent: number };
+  gpus: GpuSample[] | null;
+  gpu_reason: string | null;
+}
+
+export interface AnswerSpeed {
+  message_id: number;
+  conversation_id: string;
+  model: string | null;
+  tokens_per_s: number;
+  ttft_ms: number | null;
+  completion_tokens: number | null;
+  created_at: string;
+}

@@ -1,0 +1,60 @@
+import { useSyncExternalStore } from 'react';
+import { ConversationList } from '../conversations/ConversationList';
+import { formatBytes } from '../ui/format';
+import { Icon } from '../ui/Icon';
+import type { IconName } from '../ui/Icon';
+import { useApp } from './context';
+import type { Route } from './router';
+
+const NAV: { name: Route['name']; label: string; icon: IconName; href: string }[] = [
+  { name: 'chat', label: 'Chat', icon: 'chat', href: '#/chat' },
+  { name: 'models', label: 'Models', icon: 'models', href: '#/models' },
+  { name: 'monitor', label: 'Monitor', icon: 'monitor', href: '#/monitor' },
+  { name: 'settings', label: 'Settings', icon: 'settings', href: '#/settings' },
+];
+
+function LoadStrip() {
+  const { metrics } = useApp();
+  const { samples } = useSyncExternalStore(metrics.subscribe, metrics.get);
+  const last = samples[samples.length - 1];
+  if (!last) return <div className="load-strip" aria-hidden="true" />;
+  const gpu = last.gpus?.[0];
+  return (
+    <a className="load-strip" href="#/monitor" aria-label="System load; open the monitor">
+      <span>CPU {last.cpu.percent !== null ? `${Math.round(last.cpu.percent)}%` : '—'}</span>
+      <span>RAM {formatBytes(last.memory.used_bytes, 1)}</span>
+      <span>{gpu ? `GPU ${gpu.util_percent !== null ? Math.round(gpu.util_percent) : '—'}%` : 'GPU —'}</span>
+    </a>
+  );
+}
+
+export function Sidebar({ route, open, onNavigate }: { route: Route; open: boolean; onNavigate: () => void }) {
+  return (
+    <aside className={`sidebar${open ? ' open' : ''}`} aria-label="Sidebar">
+      <div className="brand">
+        <span className="brand-mark" aria-hidden="true">
+          ◆
+        </span>
+        Hearth
+      </div>
+      <nav aria-label="Main" className="main-nav">
+        <ul>
+          {NAV.map((item) => (
+            <li key={item.name}>
+              <a
+                href={item.href}
+                aria-current={route.name === item.name ? 'page' : undefined}
+                className="nav-link"
+                onClick={onNavigate}
+              >
+                <Icon name={item.icon} /> {item.label}
+              </a>
+            </li>
+          ))}
+        </ul>
+      </nav>
+      <ConversationList activeId={route.name === 'chat' ? route.id : null} />
+      <LoadStrip />
+    </aside>
+  );
+}

@@ -1,0 +1,306 @@
+import { useCallback, useEffect, useLayoutEffect, useRef, useState, useSyncExternalStore } from 'react';
+import { conversations } from '../api/endpoints';
+import type { Conversation } from '../api/types';
+import { useApp, useBus } from '../app/context';
+import { navigate } from '../app/router';
+import { useModels } from '../models/useModels';
+import { Icon } from '../ui/Icon';
+import { Composer } from './Composer';
+import { Markdown } from './Markdown';
+import { MessageView } from './MessageView';
+import { ModelPicker } from './ModelPicker';
+import { ParamsPanel } from './ParamsPanel';
+import { loadSampling, saveSampling, toParams } from './params';
+import type { Sampling } from './params';
+import { SystemPromptPanel } from './SystemPromptPanel';
+import type { PendingAnswer } from './thread';
+import { lastUserMessage } from './thread';
+
+function PendingView({ pending }: { pending: PendingAnswer }) {
+  let status = '';
+  if (pending.phase === 'queued' && pending.queued !== null) {
+    status = pending.queued <= 1 ? 'Next in line…' : `Waiting in line: position ${pending.queued}`;
+  } else if (pending.phase === 'connecting') status = 'Thinking…';
+  else if (pending.phase === 'stopping') status = 'Stopping…';
+  else status = 'Writing… (Esc stops)';
+  return (
+    <article className="message message-assistant pending" aria-label="Hearth is answering" aria-busy="true">
+      <div className="message-body">
+        {pending.content ? <Markdown text={pending.content} /> : <span className="typing" aria-hidden="true" />}
+      </div>
+      <div className="message-foot">
+        <div className="message-stats" role="status" data-testid="pending-status">
+          {status}
+        </div>
+      </div>
+    </article>
+  );
+}
+
+type Panel = 'system' | 'params' | null;
+
+export function ChatView({ id }: { id: string | null }) {
+  const { api, chat, bus } = useApp();
+  const models = useModels();
+  const thread = useSyncExternalStore(chat.subscribe, () => chat.thread(id ?? ''));
+  const [conversation, setConversation] = useState<Conversation | null>(null);
+  const [notFound, setNotFound] = useState<string | null>(null);
+  const [draftModel, setDraftModel] = useState<string | null>(null);
+  const [draftSystem, setDraftSystem] = useState<string | null>(null);
+  const [sampling, setSampling] = useState<Sampling>(loadSampling);
+  const [panel, setPanel] = useState<Panel>(null);
+  const [createError, setCreateError] = useState<{ message: string; text: string } | null>(null);
+  const scroller = useRef<HTMLDivElement>(null);
+  const stick = useRef(true);
+  const [announcement, setAnnouncement] = useState('');
+  const wasAnswering = useRef(false);
+
+  useEffect(() => {
+    setNotFound(null);
+    setCreateError(null);
+    if (!id) {
+      setConversation(null);
+      return;
+    }
+    let live = true;
+    conversations
+      .get(api, id)
+      .then((c) => live && setConversation(c))
+      .catch((err: Error) => live && setNotFound(err.message));
+    void chat.open(id);
+    stick.current = true;
+    return () => {
+      live = false;
+    };
+  }, [api, chat, id]);
+
+  const options = useCallback(
+    () => ({ model: (id ? conversation?.model : draftModel) ?? null, params: toParams(sampling) }),
+    [conversation, draftModel, id, sampling],
+  );
+
+  const refreshConversation = useCallback(() => {
+    if (id) conversations.get(api, id).then(setConversation, () => undefined);
+  }, [api, id]);
+  useBus('conversations', refreshConversation);
+
+  const busy = thread.pending !== null;
+  const stopping = thread.pending?.phase === 'stopping';
+
+  const stop = useCallback(() => {
+    if (id) void chat.stop(id);
+  }, [chat, id]);
+
+  useEffect(() => {
+    if (!busy) return;
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key === 'Escape' && !e.defaultPrevented && !document.querySelector('[role="dialog"]')) stop();
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [busy, stop]);
+
+  // The message log is not live (every token would be read out); say once when an answer is done.
+  useEffect(() => {
+    const answering = thread.pending !== null;
+    const last = thread.messages[thread.messages.length - 1];
+    if (wasAnswering.current && !answering && last?.role === 'assistant') {
+      setAnnouncement(`Hearth answered: ${last.content.slice(0, 400)}`);
+    }
+    wasAnswering.current = answering;
+  }, [thread.pending, thread.messages]);
+
+  // Follow the answer as it grows, unless the person scrolled up to read.
+  useLayoutEffect(() => {
+    const el = scroller.current;
+    if (el && stick.current) el.scrollTop = el.scrollHeight;
+  }, [thread.messages, thread.pending?.content, thread.error]);
+
+  async function send(text: string) {
+    setCreateError(null);
+    if (id) {
+      void chat.send(id, text, options());
+      return;
+    }
+    let created: Conversation;
+    try {
+      created = await conversations.create(api, {
+        model: draftModel,
+        system_prompt: draftSystem || null,
+      });
+    } catch (err) {
+      setCreateError({ message: (err as Error).message, text });
+      return;
+    }
+    // The new-chat draft stays until the server has saved the message (App's onUserSaved).
+    setDraftModel(null);
+    setDraftSystem(null);
+    bus.emit('conversations');
+    navigate({ name: 'chat', id: created.id });
+    void chat.send(created.id, text, { model: draftModel, params: toParams(sampling) });
+  }
+
+  async function changeModel(model: string) {
+    if (id && conversation) {
+      setConversation(await conversations.update(api, id, { model }));
+    } else {
+      setDraftModel(model);
+    }
+  }
+
+  async function saveSystem(prompt: string | null) {
+    if (id && conversation) setConversation(await conversations.update(api, id, { system_prompt: prompt }));
+    else setDraftSystem(prompt);
+  }
+
+  function updateSampling(next: Sampling) {
+    setSampling(next);
+    saveSampling(next);
+  }
+
+  const noModel = models.ready && models.chatModels.length === 0;
+  const lastUser = lastUserMessage(thread.messages);
+  const last = thread.messages[thread.messages.length - 1];
+  const restore =
+    (thread.error?.retry?.kind === 'send' ? thread.error.retry.content : null) ?? createError?.text ?? null;
+  const systemPrompt = id ? (conversation?.system_prompt ?? null) : draftSystem;
+
+  if (notFound) {
+    return (
+      <section className="chat-view empty-state" aria-label="Chat">
+        <h1>Conversation not found</h1>
+        <p>{notFound}</p>
+        <button type="button" className="btn btn-primary" onClick={() => navigate({ name: 'chat', id: null })}>
+          Start a new chat
+        </button>
+      </section>
+    );
+  }
+
+  return (
+    <section className="chat-view" aria-label="Chat">
+      <header className="chat-header">
+        <h1 className="chat-title" title={conversation?.title ?? undefined}>
+          {id ? (conversation?.title ?? 'New chat') : 'New chat'}
+        </h1>
+        <ModelPicker
+          models={models}
+          value={id ? (conversation?.model ?? null) : draftModel}
+          onChange={changeModel}
+          disabled={busy}
+        />
+        <button
+          type="button"
+          className={`btn btn-ghost${systemPrompt ? ' has-value' : ''}`}
+          aria-expanded={panel === 'system'}
+          aria-controls="system-panel"
+          onClick={() => setPanel(panel === 'system' ? null : 'system')}
+        >
+          System prompt
+        </button>
+        <button
+          type="button"
+          className="btn btn-ghost"
+          aria-expanded={panel === 'params'}
+          aria-controls="params-panel"
+          onClick={() => setPanel(panel === 'params' ? null : 'params')}
+        >
+          <Icon name="sliders" size={16} /> Parameters
+        </button>
+      </header>
+      {panel === 'system' && (
+        <SystemPromptPanel value={systemPrompt} onSave={saveSystem} onClose={() => setPanel(null)} />
+      )}
+      {panel === 'params' && <ParamsPanel value={sampling} onChange={updateSampling} onClose={() => setPanel(null)} />}
+
+      <div
+        className="messages"
+        ref={scroller}
+        onScroll={(e) => {
+          const el = e.currentTarget;
+          stick.current = el.scrollHeight - el.scrollTop - el.clientHeight < 80;
+        }}
+      >
+        <div className="messages-inner" role="log" aria-live="off" aria-label="Messages">
+          {thread.messages.length === 0 && !thread.pending && thread.status !== 'loading' && (
+            <div className="chat-empty">
+              <h2>What can I help with?</h2>
+              <p>Everything stays on this computer. Answers stream in as the model writes them.</p>
+              {noModel && (
+                <p>
+                  No chat model is installed yet. <a href="#/models">Get one in Models</a>.
+                </p>
+              )}
+            </div>
+          )}
+          {thread.status === 'failed' && (
+            <div className="inline-error" role="alert">
+              Could not load this conversation: {thread.loadError}
+              <button type="button" className="btn btn-small" onClick={() => id && void chat.open(id)}>
+                Retry
+              </button>
+            </div>
+          )}
+          {thread.messages.map((message) => (
+            <MessageView
+              key={message.id}
+              message={message}
+              busy={busy}
+              canEdit={message.role === 'user' && message.id > 0}
+              canRegenerate={message === last && message.role === 'assistant' && lastUser !== undefined}
+              onRegenerate={() => id && void chat.regenerate(id, options())}
+              onEdit={(content) => id && void chat.edit(id, message.id, content, options())}
+            />
+          ))}
+          {thread.pending && <PendingView pending={thread.pending} />}
+          {thread.error && (
+            <div className="inline-error" role="alert">
+              <span>
+                <strong>The answer failed:</strong> {thread.error.message}
+              </span>
+              <span className="inline-error-actions">
+                {thread.error.retry && id && (
+                  <button
+                    type="button"
+                    className="btn btn-small btn-primary"
+                    onClick={() => thread.error?.retry && void chat.retry(id, thread.error.retry, options())}
+                  >
+                    Retry
+                  </button>
+                )}
+                <button type="button" className="btn btn-small" onClick={() => id && chat.dismissError(id)}>
+                  Dismiss
+                </button>
+              </span>
+            </div>
+          )}
+          {createError && (
+            <div className="inline-error" role="alert">
+              <span>
+                <strong>Could not start the chat:</strong> {createError.message}
+              </span>
+              <button type="button" className="btn btn-small btn-primary" onClick={() => void send(createError.text)}>
+                Retry
+              </button>
+            </div>
+          )}
+        </div>
+      </div>
+      <div className="visually-hidden" role="status" aria-live="polite">
+        {announcement}
+      </div>
+      <div className="composer-wrap">
+        <Composer
+          key={id ?? 'new'}
+          conversationId={id}
+          busy={busy}
+          stopping={stopping}
+          disabled={noModel}
+          restore={restore}
+          onSend={(text) => void send(text)}
+          onStop={stop}
+        />
+      </div>
+    </section>
+  );
+}

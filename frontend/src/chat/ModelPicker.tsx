@@ -1,0 +1,65 @@
+import { useState } from 'react';
+import { engine } from '../api/endpoints';
+import { useApp } from '../app/context';
+import type { ModelsState } from '../models/useModels';
+
+interface ModelPickerProps {
+  models: ModelsState;
+  value: string | null;
+  onChange: (model: string) => Promise<void> | void;
+  disabled?: boolean;
+}
+
+export function displayName(id: string): string {
+  return id.replace(/\.gguf$/i, '');
+}
+
+/** Which model answers in this conversation; picking one loads it at once. */
+export function ModelPicker({ models, value, onChange, disabled }: ModelPickerProps) {
+  const { api, bus } = useApp();
+  const [loading, setLoading] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const options = models.chatModels;
+  const current = value ?? models.loaded?.model ?? options[0]?.id ?? '';
+
+  async function pick(model: string) {
+    setError(null);
+    setLoading(model);
+    try {
+      await onChange(model);
+      await engine.load(api, model);
+      bus.emit('models');
+    } catch (err) {
+      setError((err as Error).message);
+    } finally {
+      setLoading(null);
+    }
+  }
+
+  return (
+    <div className="model-picker">
+      <label htmlFor="model-picker" className="visually-hidden">
+        Model
+      </label>
+      <select
+        id="model-picker"
+        value={current}
+        disabled={disabled || options.length === 0 || loading !== null}
+        onChange={(e) => void pick(e.target.value)}
+      >
+        {options.length === 0 && <option value="">No chat model installed</option>}
+        {options.map((m) => (
+          <option key={m.id} value={m.id}>
+            {displayName(m.id)}
+            {m.info?.quantization && !m.id.toLowerCase().includes(m.info.quantization.toLowerCase())
+              ? ` · ${m.info.quantization}`
+              : ''}
+          </option>
+        ))}
+      </select>
+      <span className="picker-status" aria-live="polite">
+        {loading ? 'Loading model…' : error ? `Could not load: ${error}` : ''}
+      </span>
+    </div>
+  );
+}

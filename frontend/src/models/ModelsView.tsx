@@ -1,0 +1,398 @@
+import { useCallback, useEffect, useRef, useState } from 'react';
+import { models as modelsApi, preferences as prefsApi } from '../api/endpoints';
+import type { CatalogueEntry, DownloadJob, ModelEntry } from '../api/types';
+import { uploadFile } from '../api/upload';
+import { useApp, useBus } from '../app/context';
+import { displayName } from '../chat/ModelPicker';
+import { Dialog } from '../ui/Dialog';
+import { formatBytes, formatCount } from '../ui/format';
+import { Icon } from '../ui/Icon';
+import { Progress } from '../ui/Progress';
+import { useToasts } from '../ui/Toasts';
+import { isChatModel, useModels } from './useModels';
+
+const TERMINAL = new Set(['done', 'failed', 'cancelled']);
+
+interface Upload {
+  name: string;
+  loaded: number;
+  total: number;
+  controller: AbortController;
+}
+
+function ImportZone() {
+  const { api, bus } = useApp();
+  const toasts = useToasts();
+  const [upload, setUpload] = useState<Upload | null>(null);
+  const [over, setOver] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const input = useRef<HTMLInputElement>(null);
+
+  async function importFiles(files: File[]) {
+    setError(null);
+    for (const file of files) {
+      if (!file.name.toLowerCase().endsWith('.gguf')) {
+        setError(`${file.name} is not a .gguf file.`);
+        continue;
+      }
+      const controller = new AbortController();
+      setUpload({ name: file.name, loaded: 0, total: file.size, controller });
+      try {
+        const entry = await uploadFile<ModelEntry>(api, '/api/models/upload', file, {
+          query: { filename: file.name },
+          signal: controller.signal,
+          onProgress: ({ loaded, total }) => setUpload((u) => (u ? { ...u, loaded, total } : u)),
+        });
+        toasts.show(`Imported ${displayName(entry.id)}.`);
+        bus.emit('models');
+      } catch (err) {
+        if ((err as Error).name === 'AbortError') toasts.show(`Import of ${file.name} cancelled.`);
+        else setError(`${file.name}: ${(err as Error).message}`);
+      } finally {
+        setUpload(null);
+      }
+    }
+  }
+
+  return (
+    <div
+      className={`drop-zone${over ? ' over' : ''}`}
+      onDragOver={(e) => {
+        e.preventDefault();
+        setOver(true);
+      }}
+      onDragLeave={() => setOver(false)}
+      onDrop={(e) => {
+        e.preventDefault();
+        setOver(false);
+        void importFiles(Array.from(e.dataTransfer.files));
+      }}
+      data-testid="drop-zone"
+    >
+      {upload ? (
+        <div className="upload">
+          <p role="status">Importing {upload.name}…</p>
+          <Progress label={`Upload of ${upload.name}`} done={upload.loaded} total={upload.total} />
+          <button type="button" className="btn btn-small" onClick={() => upload.controller.abort()}>
+            Cancel
+          </button>
+        </div>
+      ) : (
+        <>
+          <Icon name="upload" size={22} />
+          <p>Drop a .gguf file here, or</p>
+          <button type="button" className="btn" onClick={() => input.current?.click()}>
+            Choose a file…
+          </button>
+          <input
+            ref={input}
+            type="file"
+            accept=".gguf"
+            multiple
+            className="visually-hidden"
+            tabIndex={-1}
+            aria-label="GGUF model file"
+            onChange={(e) => {
+              const files = Array.from(e.target.files ?? []);
+              e.target.value = '';
+              void importFiles(files);
+            }}
+          />
+        </>
+      )}
+      {error && (
+        <p className="inline-error" role="alert">
+          {error}
+        </p>
+      )}
+    </div>
+  );
+}
+
+function InstalledModels() {
+  const { api, bus } = useApp();
+  const toasts = useToasts();
+  const state = useModels();
+  const [defaultModel, setDefaultModel] = useState<string | null>(null);
+  const [confirm, setConfirm] = useState<ModelEntry | null>(null);
+
+  const loadDefault = useCallback(() => {
+    prefsApi.get(api).then(
+      (doc) => setDefaultModel(doc.effective.default_model),
+      () => undefined,
+    );
+  }, [api]);
+  useEffect(loadDefault, [loadDefault]);
+  useBus('models', loadDefault);
+
+  async function makeDefault(id: string) {
+    try {
+      const doc = await prefsApi.put(api, { default_model: id });
+      setDefaultModel(doc.effective.default_model);
+      toasts.show(`${displayName(id)} is the default model.`);
+    } catch (err) {
+      toasts.show(`Could not set the default: ${(err as Error).message}`, { tone: 'error' });
+    }
+  }
+
+  async function remove(entry: ModelEntry) {
+    setConfirm(null);
+    try {
+      await modelsApi.remove(api, entry.id);
+      if (defaultModel === entry.id) await prefsApi.put(api, { default_model: null }).catch(() => undefined);
+      toasts.show(`Deleted ${displayName(entry.id)}.`);
+      bus.emit('models');
+    } catch (err) {
+      toasts.show(`Could not delete: ${(err as Error).message}`, { tone: 'error' });
+    }
+  }
+
+  if (state.error && state.models.length === 0) {
+    return (
+      <p className="inline-error" role="alert">
+        {state.error}
+      </p>
+    );
+  }
+  const loaded = state.loaded?.model;
+  return (
+    <>
+      <div className="table-wrap">
+        <table className="models-table">
+          <caption className="visually-hidden">Installed models</caption>
+          <thead>
+            <tr>
+              <th scope="col">Model</th>
+              <th scope="col">Size</th>
+              <th scope="col">Quantization</th>
+              <th scope="col">Context</th>
+              <th scope="col">Parameters</th>
+              <th scope="col">
+                <span className="visually-hidden">Actions</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {state.models.map((m) => (
+              <tr key={m.id} className={m.ok ? '' : 'broken'} data-testid="model-row">
+                <th scope="row">
+                  <span className="model-name">{displayName(m.id)}</span>
+                  <span className="badges">
+                    {m.kind === 'embedding' && <span className="badge">embedding</span>}
+                    {m.id === defaultModel && <span className="badge badge-accent">default</span>}
+                    {m.id === loaded && <span className="badge">loaded</span>}
+                  </span>
+                  {m.error && <span className="small error-text">{m.error.message}</span>}
+                </th>
+                <td>{formatBytes(m.size)}</td>
+                <td>{m.info?.quantization ?? '—'}</td>
+                <td>{m.info?.context_length ? m.info.context_length.toLocaleString() : '—'}</td>
+                <td>{m.info ? formatCount(m.info.parameter_count) : '—'}</td>
+                <td>
+                  <div className="row-actions">
+                    {isChatModel(m) && m.id !== defaultModel && (
+                      <button type="button" className="btn btn-small" onClick={() => void makeDefault(m.id)}>
+                        <Icon name="star" size={14} /> Make default
+                      </button>
+                    )}
+                    <button
+                      type="button"
+                      className="icon-btn"
+                      aria-label={`Delete ${displayName(m.id)}`}
+                      onClick={() => setConfirm(m)}
+                    >
+                      <Icon name="trash" size={16} />
+                    </button>
+                  </div>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+        {state.ready && state.models.length === 0 && <p className="side-note">No models installed yet.</p>}
+      </div>
+      {confirm && (
+        <Dialog
+          title={`Delete ${displayName(confirm.id)}?`}
+          onClose={() => setConfirm(null)}
+          footer={
+            <>
+              <button type="button" className="btn" onClick={() => setConfirm(null)}>
+                Keep it
+              </button>
+              <button type="button" className="btn btn-danger" onClick={() => void remove(confirm)}>
+                Delete
+              </button>
+            </>
+          }
+        >
+          <p>The file ({formatBytes(confirm.size)}) is removed from the models folder. Conversations are kept.</p>
+        </Dialog>
+      )}
+    </>
+  );
+}
+
+function CatalogueRow({ entry, onChanged }: { entry: CatalogueEntry; onChanged: () => void }) {
+  const { api, bus } = useApp();
+  const [job, setJob] = useState<DownloadJob | null>(entry.download);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => setJob(entry.download), [entry.download]);
+
+  const jobId = job && !TERMINAL.has(job.state) ? job.id : null;
+  useEffect(() => {
+    if (!jobId) return;
+    const controller = new AbortController();
+    (async () => {
+      try {
+        for await (const { data } of modelsApi.downloadEvents(api, jobId, controller.signal)) {
+          setJob(data);
+          if (TERMINAL.has(data.state)) {
+            if (data.state === 'done') bus.emit('models');
+            onChanged();
+          }
+        }
+      } catch (err) {
+        if (!controller.signal.aborted) setError((err as Error).message);
+      }
+    })();
+    return () => controller.abort();
+  }, [api, bus, jobId, onChanged]);
+
+  async function act(action: () => Promise<DownloadJob>) {
+    setError(null);
+    try {
+      setJob(await action());
+    } catch (err) {
+      setError((err as Error).message);
+    }
+  }
+
+  const active = job && !TERMINAL.has(job.state);
+  return (
+    <li className="catalogue-item" data-testid="catalogue-item">
+      <div className="catalogue-head">
+        <div>
+          <strong>{entry.name}</strong>
+          <span className="small"> · {entry.size ? formatBytes(entry.size) : 'size unknown'}</span>
+          {entry.license && <span className="small"> · {entry.license}</span>}
+        </div>
+        <div className="row-actions">
+          {entry.installed && !active && <span className="badge badge-accent">installed</span>}
+          {!entry.installed && !active && (
+            <button
+              type="button"
+              className="btn btn-small"
+              onClick={() => void act(() => modelsApi.download(api, entry.id))}
+            >
+              Download
+            </button>
+          )}
+          {active && job.state === 'paused' && (
+            <button
+              type="button"
+              className="btn btn-small"
+              onClick={() => void act(() => modelsApi.resume(api, job.id))}
+            >
+              <Icon name="play" size={14} /> Resume
+            </button>
+          )}
+          {active && job.state !== 'paused' && (
+            <button
+              type="button"
+              className="btn btn-small"
+              onClick={() => void act(() => modelsApi.pause(api, job.id))}
+            >
+              <Icon name="pause" size={14} /> Pause
+            </button>
+          )}
+          {active && (
+            <button
+              type="button"
+              className="btn btn-small"
+              onClick={() => void act(() => modelsApi.cancel(api, job.id))}
+            >
+              Cancel
+            </button>
+          )}
+        </div>
+      </div>
+      <p className="small">{entry.description}</p>
+      {active && (
+        <div aria-live="polite">
+          <span className="small">{job.state === 'paused' ? 'Paused' : (job.phase ?? job.state)}</span>
+          <Progress
+            label={`Download of ${entry.name}`}
+            done={job.bytes_done}
+            total={job.bytes_total}
+            rate={job.rate}
+            eta={job.eta_seconds}
+          />
+        </div>
+      )}
+      {job?.state === 'failed' && job.error && (
+        <p className="inline-error" role="alert">
+          Download failed: {job.error.message}
+        </p>
+      )}
+      {error && (
+        <p className="inline-error" role="alert">
+          {error}
+        </p>
+      )}
+    </li>
+  );
+}
+
+function Catalogue() {
+  const { api } = useApp();
+  const [entries, setEntries] = useState<CatalogueEntry[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const load = useCallback(() => {
+    modelsApi.catalogue(api).then(
+      (c) => {
+        setEntries(c.models);
+        setError(null);
+      },
+      (err: Error) => setError(err.message),
+    );
+  }, [api]);
+  useEffect(load, [load]);
+  useBus('models', load);
+  if (error)
+    return (
+      <p className="inline-error" role="alert">
+        {error}
+      </p>
+    );
+  if (!entries) return <p role="status">Loading the catalogue…</p>;
+  return (
+    <ul className="catalogue">
+      {entries.map((e) => (
+        <CatalogueRow key={e.id} entry={e} onChanged={load} />
+      ))}
+    </ul>
+  );
+}
+
+/** Models: what is installed (default, delete), importing a GGUF, and the catalogue. */
+export function ModelsView() {
+  return (
+    <section className="page models" aria-labelledby="models-title">
+      <h1 id="models-title">Models</h1>
+      <section className="settings-section" aria-labelledby="installed-title">
+        <h2 id="installed-title">Installed</h2>
+        <InstalledModels />
+      </section>
+      <section className="settings-section" aria-labelledby="import-title">
+        <h2 id="import-title">Import a GGUF file</h2>
+        <ImportZone />
+      </section>
+      <section className="settings-section" aria-labelledby="catalogue-title">
+        <h2 id="catalogue-title">Catalogue</h2>
+        <p className="small">Downloads are checked against their published SHA-256 before use.</p>
+        <Catalogue />
+      </section>
+    </section>
+  );
+}

@@ -1,0 +1,22 @@
+import { render } from '@testing-library/react';
+import type { ReactElement } from 'react';
+import type { Api } from '../api/client';
+import { AppContext, Bus } from '../app/context';
+import { ChatStore } from '../chat/chatStore';
+import { MetricsStore } from '../monitor/metricsStore';
+import { ToastProvider } from '../ui/Toasts';
+import { connectedApi } from './fakeBackend';
+import type { FakeBackend } from './fakeBackend';
+
+/** Render inside the app's services, talking to a fake backend. */
+export function renderWithApp(ui: ReactElement, backend: FakeBackend) {
+  const api: Api = connectedApi(backend);
+  const bus = new Bus();
+  const services = { api, bus, chat: new ChatStore(api), metrics: new MetricsStore(api) };
+  const result = render(
+    <AppContext.Provider value={services}>
+      <ToastProvider>{ui}</ToastProvider>
+    </AppContext.Provider>,
+  );
+  return { ...result, services };
+}
