@@ -7,9 +7,14 @@ STAMP := $(VENV)/.installed
 NPM_STAMP := node_modules/.installed
 export HEARTH_TEST_MODELS ?= $(abspath ../shared/models)
 
-.PHONY: setup run test test-py test-node lint bench clean
+FRONTEND_STAMP := frontend/node_modules/.installed
+UI := frontend/dist/index.html
+UI_SOURCES := $(shell find frontend/src frontend/public -type f 2>/dev/null) frontend/index.html \
+	frontend/vite.config.ts frontend/tsconfig.json
 
-setup: $(STAMP) $(NPM_STAMP)
+.PHONY: setup ui run test test-py test-node test-ui test-e2e lint bench clean
+
+setup: $(STAMP) $(NPM_STAMP) $(UI)
 
 $(STAMP): requirements-base.txt requirements-cpu.txt backend/pyproject.toml
 	@test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -22,11 +27,20 @@ $(NPM_STAMP): package.json
 	ELECTRON_SKIP_BINARY_DOWNLOAD=1 npm install --no-audit --no-fund
 	@touch $@
 
+$(FRONTEND_STAMP): frontend/package.json frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund
+	@touch $@
+
+$(UI): $(FRONTEND_STAMP) $(UI_SOURCES)
+	cd frontend && npm run build
+
+ui: $(UI)
+
 run: setup
 	$(PY) -m hearth models provision-starter
 	$(PY) -m hearth serve
 
-test: setup test-py test-node
+test: setup test-py test-node test-ui test-e2e
 
 test-py: $(STAMP)
 	$(PY) -m pytest
@@ -34,13 +48,21 @@ test-py: $(STAMP)
 test-node: $(NPM_STAMP)
 	node --test tests/electron/
 
-lint: $(STAMP)
+test-ui: $(FRONTEND_STAMP)
+	cd frontend && npm test
+
+test-e2e: $(STAMP) $(UI)
+	cd frontend && npm run e2e
+
+lint: $(STAMP) $(FRONTEND_STAMP)
 	$(VENV)/bin/ruff check backend tests bench build
 	$(VENV)/bin/ruff format --check backend tests bench build
 	$(VENV)/bin/mypy backend/hearth
+	cd frontend && npm run lint
 
 bench: $(STAMP)
 	@for b in bench/bench_*.py; do echo "== $$b"; PYTHONPATH=backend $(PY) $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache .mypy_cache
+	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache .mypy_cache \
+		frontend/node_modules frontend/dist frontend/test-results
