@@ -6,13 +6,20 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 NPM_STAMP := node_modules/.installed
 export HEARTH_TEST_MODELS ?= $(abspath ../shared/models)
+# The upgrade's overlay test also runs against the frozen backend once `make frozen` built it.
+export HEARTH_FROZEN_BACKEND ?= $(abspath dist/hearth-backend/hearth-backend)
 
 FRONTEND_STAMP := frontend/node_modules/.installed
 UI := frontend/dist/index.html
 UI_SOURCES := $(shell find frontend/src frontend/public -type f 2>/dev/null) frontend/index.html \
 	frontend/vite.config.ts frontend/tsconfig.json
 
-.PHONY: setup ui run test test-py test-node test-ui test-e2e lint bench clean
+FROZEN := dist/hearth-backend/hearth-backend
+FROZEN_SOURCES := backend.spec build/hearth_backend_entry.py build/bundle_runtime.py \
+	build/frozen_selfcheck.py $(shell find backend/hearth -name '*.py' -o -name '*.json')
+
+.PHONY: setup ui run test test-py test-node test-ui test-e2e lint bench clean frozen \
+	installer-backend
 
 setup: $(STAMP) $(NPM_STAMP) $(UI)
 
@@ -36,11 +43,22 @@ $(UI): $(FRONTEND_STAMP) $(UI_SOURCES)
 
 ui: $(UI)
 
+# The backend frozen with PyInstaller, using this checkout's .venv (about a minute).
+frozen: $(FROZEN)
+
+$(FROZEN): $(STAMP) $(UI) $(FROZEN_SOURCES)
+	$(PY) build/build-backend --fast
+
+# Release build: llama.cpp rebuilt for a baseline x86-64 CPU first (about 5 minutes).
+installer-backend: $(STAMP) $(UI)
+	$(PY) build/build-backend
+
+# Electron where it is installed, else the same UI in the browser (web mode).
 run: setup
 	$(PY) -m hearth models provision-starter
-	$(PY) -m hearth serve
+	$(PY) build/run.py
 
-test: setup test-py test-node test-ui test-e2e
+test: setup frozen test-py test-node test-ui test-e2e
 
 test-py: $(STAMP)
 	$(PY) -m pytest

@@ -99,6 +99,7 @@ def test_web_mode_serves_the_ui_link_and_stops_on_sigterm(tmp_path):
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
+        start_new_session=True,  # its group holds the launcher too, for the cleanup below
     )
     try:
         assert proc.stderr is not None
@@ -128,5 +129,9 @@ def test_web_mode_serves_the_ui_link_and_stops_on_sigterm(tmp_path):
         assert proc.wait(timeout=30) == 0
     finally:
         if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+            proc.send_signal(signal.SIGTERM)  # forwarded: the launcher stops its server
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)  # the server then sees its launcher gone
+                proc.wait()
