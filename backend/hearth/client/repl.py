@@ -3,38 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import os
-import secrets
 import sys
-from typing import Any
 
 import httpx
 
+from hearth.client.connect import connect
 from hearth.client.sse import events
 from hearth.settings import Settings
 
 HELP = "Commands: /new starts a conversation, /quit leaves. Ctrl-C stops an answer."
-
-
-def _connect(args: argparse.Namespace, settings: Settings) -> tuple[httpx.Client, Any]:
-    if args.url:
-        token = settings.token or os.environ.get("HEARTH_TOKEN")
-        if not token:
-            raise SystemExit("hearth chat --url needs the server's token in HEARTH_TOKEN")
-        base, server = args.url.rstrip("/"), None
-    else:
-        from hearth.server import Server
-
-        token = secrets.token_urlsafe(32)
-        server = Server(settings.model_copy(update={"port": 0}), token)
-        server.start_in_thread()
-        if not server.wait_started():
-            raise SystemExit("hearth: the backend did not start; see the log in the data folder")
-        base = server.url
-    client = httpx.Client(
-        base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=httpx.Timeout(600)
-    )
-    return client, server
 
 
 def _new_conversation(client: httpx.Client, args: argparse.Namespace) -> str:
@@ -88,7 +65,7 @@ def _ask(client: httpx.Client, conversation: str, text: str, args: argparse.Name
 
 
 def run_repl(args: argparse.Namespace, settings: Settings) -> int:
-    client, server = _connect(args, settings)
+    client, server = connect(args.url, settings, "chat")
     try:
         conversation = args.conversation or _new_conversation(client, args)
         if args.message:

@@ -8,8 +8,6 @@ this process for the command.
 from __future__ import annotations
 
 import argparse
-import os
-import secrets
 import sys
 import time
 from pathlib import Path
@@ -51,36 +49,15 @@ def add_parser(sub) -> argparse.ArgumentParser:
 
 
 def run_docs(args: argparse.Namespace, settings: Settings) -> int:
-    client, server = _connect(args, settings)
+    from hearth.client.connect import connect  # httpx: only for the commands that talk HTTP
+
+    client, server = connect(args.url, settings, "docs")
     try:
         return int(ACTIONS[args.action](client, args) or 0)
     finally:
         client.close()
         if server is not None:
             server.stop()
-
-
-def _connect(args: argparse.Namespace, settings: Settings) -> tuple[httpx.Client, Any]:
-    import httpx
-
-    if args.url:
-        token = settings.token or os.environ.get("HEARTH_TOKEN")
-        if not token:
-            raise SystemExit("hearth docs --url needs the server's token in HEARTH_TOKEN")
-        base, server = args.url.rstrip("/"), None
-    else:
-        from hearth.server import Server
-
-        token = secrets.token_urlsafe(32)
-        server = Server(settings.model_copy(update={"port": 0}), token)
-        server.start_in_thread()
-        if not server.wait_started():
-            raise SystemExit("hearth: the backend did not start; see the log in the data folder")
-        base = server.url
-    client = httpx.Client(
-        base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=httpx.Timeout(600)
-    )
-    return client, server
 
 
 def _ok(response: httpx.Response) -> Any:
