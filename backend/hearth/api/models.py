@@ -145,7 +145,7 @@ async def delete_model(model_id: str, request: Request) -> dict[str, Any]:
     # The model manager is absent in library-only apps (the router's own tests).
     models = getattr(request.app.state, "models", None)
     loaded = models.loaded if models is not None else None
-    if loaded is not None and loaded.model_id == library.get(model_id).id:
+    if models is not None and loaded is not None and loaded.model_id == library.get(model_id).id:
         # Windows cannot delete a file llama.cpp has open; unload it (after running answers).
         await models.unload()
     await asyncio.to_thread(library.delete, model_id)
