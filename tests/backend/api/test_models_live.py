@@ -13,7 +13,8 @@ def test_deleting_the_loaded_model_unloads_it(tmp_path, stories_path):
         with server.client() as client:
             cid = client.post("/api/conversations", json={"model": stories_path.name}).json()["id"]
             chat(client, cid, "Once upon a time", max_tokens=4)
-            assert client.get("/api/status").json()["engine"]["loaded"]["model"] == stories_path.name
+            loaded = client.get("/api/status").json()["engine"]["loaded"]
+            assert loaded["model"] == stories_path.name
             r = client.delete(f"/api/models/{stories_path.name}")
             assert r.status_code == 200, r.text
             assert client.get("/api/status").json()["engine"]["loaded"] is None
