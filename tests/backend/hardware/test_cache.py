@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import time
 
 import pytest
 from hearth.hardware import cache, model
@@ -183,12 +182,10 @@ def test_cache_age_and_fingerprint_are_reported(empty_path, tmp_path):
     assert report["cache"]["fingerprint"]["app_version"] == "0.1.0"
 
 
-def test_cached_start_is_fast(empty_path, tmp_path):
-    """The budget is 5 ms; the bench prints the precise figure."""
+def test_a_later_start_uses_the_cache(empty_path, tmp_path):
+    """Its speed (budget 5 ms) is bench/bench_detect.py's to print; tests never time things."""
     probes = probes_with()
     _detect(tmp_path, probes)
     _detect(tmp_path, probes)
-    started = time.perf_counter()
     d = _detect(tmp_path, probes)
     assert d.cache.used
-    assert (time.perf_counter() - started) * 1000 < 5

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from hearth.hardware import model
 from hearth.hardware.detect import detect, probe_hardware
@@ -59,10 +57,8 @@ def test_scenarios_without_nvml(
 
 
 def test_hang_becomes_a_reason_within_the_timeout(fake_smi, no_nvml_probes):
-    fake_smi("hang")
-    started = time.monotonic()
+    fake_smi("hang")  # sleeps for an hour: only the timeout can have ended it
     gpu = probe_hardware(0.5, no_nvml_probes).gpu
-    assert time.monotonic() - started < 3
     assert gpu.status == model.UNUSABLE
     assert "did not answer within 0.5 s" in gpu.reason
 
@@ -165,11 +161,3 @@ def test_unknown_card_keeps_an_unknown_capability():
     assert merged.status == model.FOUND
     assert merged.gpus[0].compute_capability is None
     assert "compute capability unknown" in merged.reason
-
-
-def test_uncached_no_gpu_detection_is_fast(empty_path, no_nvml_probes, tmp_path):
-    """The budget is 50 ms; the bench prints the precise figure."""
-    detect(tmp_path / "warm", app_version="0.1.0", probes=no_nvml_probes)  # imports
-    started = time.perf_counter()
-    detect(tmp_path, app_version="0.1.0", use_cache=False, probes=no_nvml_probes)
-    assert (time.perf_counter() - started) * 1000 < 50

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import time
 
 import pytest
 from hearth.hardware import model
@@ -73,21 +72,17 @@ def test_failure_modes(fake_smi, scenario, status, snippet):
 
 
 def test_hang_is_cut_at_the_timeout(fake_smi):
-    fake_smi("hang")
-    started = time.monotonic()
+    fake_smi("hang")  # the fake sleeps far longer than any test runs: only the timeout ends it
     probe = probe_nvidia_smi(timeout=0.5)
-    elapsed = time.monotonic() - started
     assert probe.status == model.TIMEOUT
     assert "did not answer within 0.5 s" in probe.reason
-    assert elapsed < 3
 
 
 def test_missing_nvidia_smi(empty_path):
-    started = time.perf_counter()
+    # How fast this is, is bench/bench_detect.py's business; tests never time things.
     probe = probe_nvidia_smi(timeout=5)
     assert probe.status == model.MISSING
     assert probe.reason == "nvidia-smi not found on PATH"
-    assert time.perf_counter() - started < 0.05
 
 
 def test_unrunnable_nvidia_smi(tmp_path, monkeypatch):

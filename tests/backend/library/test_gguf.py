@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import struct
-import time
 from pathlib import Path
 
 import pytest
@@ -54,12 +53,16 @@ def test_smollm2_is_a_q4_1_chat_model(smollm_path):
     assert sum(info.layer_bytes) + info.non_layer_bytes == info.tensor_bytes
 
 
-def test_smollm2_header_is_read_without_touching_the_weights(smollm_path):
-    read_gguf_info(smollm_path)  # warm the page cache for the header
-    started = time.perf_counter()
-    read_gguf_info(smollm_path)
-    # Typically ~10 ms; the bound only catches a parser that reads the whole 98 MB.
-    assert time.perf_counter() - started < 0.25
+def test_weights_are_never_read(smollm_path, tmp_path):
+    # A sparse copy: the real header, then a hole where the 98 MB of weights were. The reader
+    # gives the same answer, so it never looked at them (and tests never time things).
+    sparse = tmp_path / "sparse.gguf"
+    info = read_gguf_info(smollm_path)
+    with smollm_path.open("rb") as src, sparse.open("wb") as dst:
+        dst.write(src.read(info.data_offset))
+        dst.truncate(smollm_path.stat().st_size)
+    assert read_gguf_info(sparse).tensor_bytes == info.tensor_bytes
+    assert read_gguf_info(sparse).parameter_count == info.parameter_count
 
 
 def test_minilm_is_a_bert_embedding_model(minilm_path):
