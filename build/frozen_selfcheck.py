@@ -45,14 +45,20 @@ def check_chromadb() -> dict[str, Any]:
 
 
 def check_llama_cpp(model: str | None) -> dict[str, Any]:
-    import llama_cpp
+    from hearth.runtime import ggml_backends
 
+    llama_cpp = ggml_backends.import_llama_cpp()
+    backends = ggml_backends.loaded()
+    if backends is None or "CPU" not in backends.backends:
+        raise RuntimeError(f"no CPU backend loaded: {backends.error if backends else '?'}")
     lib = getattr(llama_cpp.llama_cpp, "_lib", None)
     result: dict[str, Any] = {
         "version": llama_cpp.__version__,
         "path": llama_cpp.__file__,
         "library": getattr(lib, "_name", None),
         "system_info": llama_cpp.llama_print_system_info().decode(errors="replace").strip(),
+        "cpu_backend": backends.cpu_label,
+        "cpu_variants": list(backends.available),
     }
     if model:
         llm = llama_cpp.Llama(model_path=model, n_ctx=256, n_threads=2, verbose=False, seed=1)

@@ -54,8 +54,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def _boot_runtime(settings: Settings, *, apply_rules: bool = True) -> None:
     """Choose the llama.cpp runtime before anything imports llama_cpp."""
-    from hearth.runtime import bootstrap
+    import os
 
+    from hearth.runtime import bootstrap, ggml_backends
+
+    if settings.cpu_variant:  # also from .env; the probe children inherit it
+        os.environ[ggml_backends.ENV] = settings.cpu_variant
     bootstrap.boot(
         settings.data_dir,
         force_cpu=settings.force_cpu_runtime,

@@ -119,6 +119,12 @@ class Settings(BaseSettings):
         validation_alias=_env("HEARTH_FORCE_CPU_RUNTIME"),
         description="Start on the bundled CPU runtime and make it the active one again.",
     )
+    cpu_variant: str | None = Field(
+        default=None,
+        validation_alias=_env("HEARTH_CPU_VARIANT"),
+        description="Force one CPU backend variant of llama.cpp (x64, sse42, sandybridge, "
+        "haswell, skylakex, ...); unset or auto = the best this processor runs.",
+    )
     previous_exit: str | None = Field(
         default=None,
         max_length=500,
@@ -227,6 +233,13 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [o.strip().rstrip("/") for o in value.split(",") if o.strip()]
         return value
+
+    @field_validator("cpu_variant")
+    @classmethod
+    def _known_variant(cls, value: str | None) -> str | None:
+        from hearth.runtime.cpu_variants import normalise_choice
+
+        return normalise_choice(value)
 
     @field_validator("remote_url")
     @classmethod

@@ -55,6 +55,10 @@ describe('screens with an RTX 3060', { skip: skip ?? false }, () => {
       assert.ok(facts.includes(expected), `${expected} not in ${facts}`);
     }
     assert.match(await page.getByTestId('runtime-id').innerText(), /cpu-bundled \(CPU\)/);
+    // The CPU code llama.cpp chose for this machine's processor, as the backend reports it.
+    const { runtime } = await backend.api('GET', '/api/capabilities');
+    assert.ok(runtime.cpu_backend.cpu_label, JSON.stringify(runtime.cpu_backend));
+    assert.ok((await page.getByTestId('cpu-backend').innerText()).startsWith(runtime.cpu_backend.cpu_label));
     assert.match(await page.getByTestId('recommendation-reason').innerText(), /artifacts are not pinned/);
     assert.equal(await page.getByRole('button', { name: 'Upgrade to GPU' }).count(), 0);
     assert.match(await page.getByTestId('cpu-card').innerText(), /AVX2/);

@@ -23,10 +23,10 @@ def start_frozen(frozen_exe: Path, tmp_path: Path) -> Iterator:
     """Start frozen backends on fresh data dirs under tmp_path; all are stopped afterwards."""
     started: list[FrozenBackend] = []
 
-    def start(name: str = "data", **kwargs) -> FrozenBackend:
+    def start(name: str = "data", timeout: float = 120, **kwargs) -> FrozenBackend:
         backend = FrozenBackend(tmp_path / name, **kwargs)
         started.append(backend)
-        return backend.start()
+        return backend.start(timeout)
 
     yield start
     for backend in started:

@@ -8,6 +8,7 @@ import secrets
 import signal
 import subprocess
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import httpx
@@ -39,8 +40,16 @@ def clean_env(**extra: str) -> dict[str, str]:
 class FrozenBackend:
     """`hearth-backend serve` with its own data dir; supervised (as under Electron) by default."""
 
-    def __init__(self, data_dir: Path, *, supervised: bool = True, **env: str):
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        supervised: bool = True,
+        prefix: Sequence[str] = (),
+        **env: str,
+    ):
         self.data_dir = data_dir
+        self.prefix = list(prefix)  # e.g. qemu-x86_64 -cpu Nehalem: run as another processor
         self.token = secrets.token_urlsafe(24)
         self.supervised = supervised
         self.extra_env = env
@@ -54,7 +63,8 @@ class FrozenBackend:
 
     def client(self, **kwargs) -> httpx.Client:
         headers = {"Authorization": f"Bearer {self.token}"}
-        return httpx.Client(base_url=self.url, headers=headers, timeout=120, **kwargs)
+        kwargs.setdefault("timeout", 120)
+        return httpx.Client(base_url=self.url, headers=headers, **kwargs)
 
     def start(self, timeout: float = 120) -> FrozenBackend:
         env = clean_env(
@@ -66,7 +76,7 @@ class FrozenBackend:
         )
         with self.stderr_path.open("a") as stderr:
             self.proc = subprocess.Popen(
-                [str(EXECUTABLE), "serve"],
+                [*self.prefix, str(EXECUTABLE), "serve"],
                 cwd=EXECUTABLE.parent,  # where the shell starts it
                 env=env,
                 stdin=subprocess.DEVNULL,

@@ -104,11 +104,12 @@ def test_chat_with_the_starter_model_streams_through_sse(start_frozen, tmp_path,
         assert installed[SMOL]["ok"] is True, installed
         r = client.post("/api/conversations", json={"model": SMOL})
         assert r.status_code == 201, r.text
-        result = chat(client, r.json()["id"], "What is the capital of France?")
+        # The top token wins by at least 2.8 nats at each step through " Paris" on every CPU
+        # variant measured (x64, sse42, haswell, zen4); the bare question is a coin flip.
+        result = chat(client, r.json()["id"], "Complete the sentence: The capital of France is")
     assert result["names"][0] == "start"
     assert result["names"].count("delta") > 1, "streamed, not one lump"
-    # Not "Paris": greedy output of a 135M model differs between CPU builds (AVX2 vs AVX-512).
-    assert result["text"].strip()
+    assert "Paris" in result["text"]
     message = result["done"]["message"]
     assert message["content"] == result["text"]
     assert message["model"] == SMOL and message["completion_tokens"] > 1

@@ -13,6 +13,7 @@ import threading
 from pathlib import Path
 
 from hearth.engine import llamalog
+from hearth.runtime import ggml_backends
 
 _CACHE_LIMIT = 200_000
 
@@ -21,8 +22,7 @@ class LlamaTokenCounter:
     """Counts tokens of short strings; thread-safe; blocking (call it off the event loop)."""
 
     def __init__(self, path: Path):
-        import llama_cpp
-
+        llama_cpp = ggml_backends.import_llama_cpp()
         llamalog.install(False)
         self._llama = llama_cpp.Llama(
             model_path=str(path), vocab_only=True, verbose=False, n_ctx=8, n_batch=8

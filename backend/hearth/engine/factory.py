@@ -7,6 +7,7 @@ from pathlib import Path
 
 from hearth.engine.base import ChatEngine, EmbeddingEngine
 from hearth.errors import BadRequest, InvalidModel, NotFound
+from hearth.runtime import ggml_backends
 from hearth.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -79,8 +80,6 @@ class LocalFactory:
 
     def load_chat(self, model_id: str) -> ChatEngine:
         """Load with the planner's GPU layers; after an out-of-memory, step down and say so."""
-        import llama_cpp
-
         from hearth.engine.llama import LlamaEngine
         from hearth.errors import ModelLoadError
         from hearth.runtime.planner import plan_offload, step_down
@@ -90,6 +89,8 @@ class LocalFactory:
         trained = getattr(info, "context_length", None) or eff.n_ctx
         n_ctx = min(eff.n_ctx, trained)
         shape = model_shape(info, n_ctx)
+        # After the backends are loaded: before, a GPU runtime has no GPU device to report.
+        llama_cpp = ggml_backends.import_llama_cpp()
         offload = bool(llama_cpp.llama_supports_gpu_offload())
         # Only a runtime that can offload is worth a VRAM reading (NVML or nvidia-smi).
         free = self.hardware.free_vram_bytes() if offload and self.hardware else None

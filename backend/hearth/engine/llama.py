@@ -27,6 +27,7 @@ from hearth.engine.base import (
 from hearth.engine.prompt import ChatTemplate
 from hearth.engine.stops import StopMatcher
 from hearth.errors import BadRequest, ModelLoadError
+from hearth.runtime import ggml_backends
 
 RANDOM_SEED = 0xFFFFFFFF  # LLAMA_DEFAULT_SEED: llama.cpp draws a random seed
 PENALTY_WINDOW = 64  # tokens the repetition penalties look back over
@@ -46,8 +47,7 @@ class ContextOverflow(BadRequest):
 
 
 def _load_llama(path: Path, **kwargs):
-    import llama_cpp
-
+    llama_cpp = ggml_backends.import_llama_cpp()
     llamalog.install(bool(kwargs.get("verbose")))
     llamalog.mark()
     try:
@@ -83,8 +83,7 @@ class LlamaEngine:
             n_threads_batch=threads,
             verbose=verbose,
         )
-        import llama_cpp
-
+        llama_cpp = ggml_backends.import_llama_cpp()
         self._lib = llama_cpp
         self.n_threads = threads
         # Internals of the pinned llama-cpp-python: the model, context and batch it already built.

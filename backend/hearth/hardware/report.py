@@ -23,6 +23,22 @@ def _mib(value: int | None) -> str:
     return "?" if value is None else f"{value:,} MiB"
 
 
+def cpu_backend_text(backend: dict[str, Any] | None) -> str:
+    """ "AVX2 (haswell), best of 13 for this CPU", or why there is none (as Settings says it)."""
+    if not backend:
+        return "unknown (llama_cpp was not loaded)"
+    label = backend.get("cpu_label") or "none loaded"
+    available = backend.get("available") or []
+    if backend.get("forced") and backend.get("cpu_variant") == backend.get("forced"):
+        how = "forced by HEARTH_CPU_VARIANT"
+    elif available:
+        how = f"best of {len(available)} for this CPU"
+    else:
+        how = ""
+    text = f"{label}, {how}" if how else label
+    return f"{text}; {backend['error']}" if backend.get("error") else text
+
+
 def render_table(doc: dict[str, Any]) -> str:
     """The readable form of the capabilities document."""
     hw = doc["hardware"]
@@ -61,6 +77,7 @@ def render_table(doc: dict[str, Any]) -> str:
             f"{runtime['id']} ({runtime['kind']}), llama_cpp {version}, GPU offload: {offload}",
         )
     )
+    rows.append(("CPU backend", cpu_backend_text(runtime.get("cpu_backend"))))
     if runtime.get("error"):
         rows.append(("", runtime["error"]))
     if runtime.get("llama_cpp_path"):

@@ -34,6 +34,8 @@ class ActiveRuntime:
     library_path: str | None = None  # the native libllama that was loaded
     # False when llama_cpp came from somewhere other than the runtime bootstrap chose.
     loaded_from_runtime: bool | None = None
+    # The ggml backends loaded (ggml_backends.Backends.to_dict()): the CPU variant in use.
+    cpu_backend: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -53,7 +55,9 @@ def read_active_runtime(runtime_id: str | None = None, kind: str | None = None) 
     kind = kind or "cpu"
     folder_text = str(boot.folder) if boot.folder and runtime_id == boot.runtime_id else None
     try:
-        import llama_cpp
+        from hearth.runtime import ggml_backends
+
+        llama_cpp = ggml_backends.import_llama_cpp()
     except Exception as exc:  # ImportError, or OSError from a native library that won't load
         log.warning("llama_cpp cannot be imported: %s", exc)
         return ActiveRuntime(
@@ -63,6 +67,8 @@ def read_active_runtime(runtime_id: str | None = None, kind: str | None = None) 
     path = getattr(llama_cpp, "__file__", None)
     library = _library_path(llama_cpp)
     loaded_from = _inside(path, folder) if folder is not None else None
+    found = ggml_backends.loaded()
+    backends = found.to_dict() if found is not None else None
     try:
         offload = bool(llama_cpp.llama_supports_gpu_offload())
     except Exception as exc:
@@ -76,9 +82,10 @@ def read_active_runtime(runtime_id: str | None = None, kind: str | None = None) 
             folder_text,
             library,
             loaded_from,
+            backends,
         )
     return ActiveRuntime(
-        runtime_id, kind, version, path, offload, None, folder_text, library, loaded_from
+        runtime_id, kind, version, path, offload, None, folder_text, library, loaded_from, backends
     )
 
 

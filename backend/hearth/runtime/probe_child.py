@@ -103,7 +103,9 @@ def run(args: argparse.Namespace) -> int:
     facts: dict[str, Any] = {"preloaded": list(preloaded), "preload_errors": list(preload_errors)}
     started = time.perf_counter()
     try:
-        import llama_cpp
+        from hearth.runtime import ggml_backends
+
+        llama_cpp = ggml_backends.import_llama_cpp()
     except BaseException as exc:  # ImportError, OSError from the native library, anything
         detail = f"; preloading failed for {', '.join(preload_errors)}" if preload_errors else ""
         return _fail("import_failed", f"llama_cpp could not be imported: {exc}{detail}", **facts)
@@ -116,6 +118,9 @@ def run(args: argparse.Namespace) -> int:
             f"llama_cpp was loaded from {path}, not from the runtime {folder}",
             **facts,
         )
+    backends = ggml_backends.loaded()
+    facts["cpu_backend"] = backends.cpu_label if backends else None
+    facts["backends"] = list(backends.backends) if backends else []
     facts["supports_gpu_offload"] = offload = bool(llama_cpp.llama_supports_gpu_offload())
     facts["gpu_devices"] = devices = gpu_devices(llama_cpp)
     if args.expect_gpu and not offload:

@@ -167,6 +167,19 @@ export interface Recommendation {
   artifacts: Artifact[];
 }
 
+/** Which CPU code llama.cpp runs (hearth/runtime/ggml_backends.py). */
+export interface CpuBackend {
+  dispatched: boolean;
+  cpu_variant: string | null;
+  /** In words, e.g. "AVX2 (haswell)". */
+  cpu_label: string | null;
+  /** What HEARTH_CPU_VARIANT asked for, if anything. */
+  forced: string | null;
+  available: string[];
+  backends: string[];
+  error: string | null;
+}
+
 export interface Capabilities {
   hardware: {
     gpu: {
@@ -194,6 +207,8 @@ export interface Capabilities {
     llama_cpp_path: string | null;
     supports_gpu_offload: boolean;
     error: string | null;
+    /** The ggml backends llama.cpp loaded; null when llama_cpp could not be imported. */
+    cpu_backend?: CpuBackend | null;
     offload: {
       model: string;
       layers_offloaded: number | null;

@@ -1,7 +1,7 @@
 import { useCallback, useRef, useState } from 'react';
 import { capabilities as capsApi, upgrade as upgradeApi } from '../api/endpoints';
 import { waitForRestart } from '../api/restart';
-import type { Capabilities, Gpu } from '../api/types';
+import type { Capabilities, CpuBackend, Gpu } from '../api/types';
 import { useApp, useBus } from '../app/context';
 import { useAsync } from '../app/useAsync';
 import { Dialog } from '../ui/Dialog';
@@ -39,6 +39,15 @@ function GpuCard({ gpu, caps }: { gpu: Gpu; caps: Capabilities }) {
   );
 }
 
+/** "AVX2 (haswell), best of 13 for this CPU", as `hearth detect` says it. */
+export function cpuBackendText(backend: CpuBackend | null | undefined): string {
+  if (!backend) return '—';
+  const label = backend.cpu_label ?? 'none loaded';
+  if (backend.forced && backend.cpu_variant === backend.forced) return `${label}, forced by HEARTH_CPU_VARIANT`;
+  if (backend.available.length > 0) return `${label}, best of ${backend.available.length} for this CPU`;
+  return label;
+}
+
 function RuntimeCard({ caps }: { caps: Capabilities }) {
   const r = caps.runtime;
   const offload = r.offload;
@@ -52,6 +61,8 @@ function RuntimeCard({ caps }: { caps: Capabilities }) {
         </dd>
         <dt>llama.cpp</dt>
         <dd>llama-cpp-python {r.llama_cpp_version ?? '—'}</dd>
+        <dt>CPU backend</dt>
+        <dd data-testid="cpu-backend">{cpuBackendText(r.cpu_backend)}</dd>
         <dt>GPU offload</dt>
         <dd>{r.supports_gpu_offload ? 'supported' : 'not in this runtime'}</dd>
         <dt>Loaded model</dt>
@@ -65,6 +76,11 @@ function RuntimeCard({ caps }: { caps: Capabilities }) {
       {r.error && (
         <p className="inline-error" role="alert">
           {r.error}
+        </p>
+      )}
+      {r.cpu_backend?.error && (
+        <p className="inline-error" role="alert" data-testid="cpu-backend-error">
+          {r.cpu_backend.error}
         </p>
       )}
     </section>

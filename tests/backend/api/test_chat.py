@@ -17,11 +17,17 @@ def new_conversation(client, model, **extra):
     return r.json()["id"]
 
 
+# With Hearth's default system prompt, SmolLM2 completes this through " Paris" with the top
+# token ahead by at least 2.8 nats at every step, on x64, sse42, haswell and zen4 kernels alike
+# (the bare question is a 0.13-nat coin flip between "The capital..." and "La femme...").
+KNOWN_ANSWER = "Complete the sentence: The capital of France is"
+
+
 @pytest.mark.slow
 def test_paris_streams_through_sse_with_stats(hearth_server):
     with hearth_server.client() as client:
         cid = new_conversation(client, SMOL)
-        result = chat(client, cid, "What is the capital of France?")
+        result = chat(client, cid, KNOWN_ANSWER)
         assert result["names"][0] == "start"
         assert result["names"].count("delta") > 1  # streamed, not one lump
         assert "Paris" in result["text"]
@@ -34,7 +40,7 @@ def test_paris_streams_through_sse_with_stats(hearth_server):
         stored = client.get(f"/api/conversations/{cid}/messages").json()
         rows = stored if isinstance(stored, list) else stored["items"]
         assert [m["role"] for m in rows] == ["user", "assistant"]
-        assert client.get(f"/api/conversations/{cid}").json()["title"].startswith("What is the")
+        assert client.get(f"/api/conversations/{cid}").json()["title"].startswith("Complete the")
 
 
 # SmolLM2 (~100 tokens/s here) rather than stories260K (thousands): a stop or a disconnect

@@ -6,6 +6,10 @@ import pytest
 SMOL = "SmolLM2-135M-Instruct.Q4_1.gguf"
 STORIES = "stories260K.gguf"
 QUESTION = [{"role": "user", "content": "What is the capital of France?"}]
+# SmolLM2 answers the bare question with a coin flip (0.13 nats between "The" and "La", decided
+# by the CPU's kernels). With Hearth's default system prompt this one reaches " Paris" with the
+# top token ahead by at least 2.8 nats at every step (x64, sse42, haswell, zen4).
+KNOWN_ANSWER = [{"role": "user", "content": "Complete the sentence: The capital of France is"}]
 
 
 @pytest.fixture
@@ -16,7 +20,7 @@ def client(hearth_server):
 @pytest.mark.slow
 def test_chat_completion_answers_paris(client):
     reply = client.chat.completions.create(
-        model=SMOL, messages=QUESTION, temperature=0, max_tokens=32
+        model=SMOL, messages=KNOWN_ANSWER, temperature=0, max_tokens=32
     )
     assert "Paris" in reply.choices[0].message.content
     assert reply.choices[0].finish_reason == "stop"
@@ -28,7 +32,7 @@ def test_chat_completion_answers_paris(client):
 def test_streamed_chat_completion_answers_paris(client):
     stream = client.chat.completions.create(
         model=SMOL,
-        messages=QUESTION,
+        messages=KNOWN_ANSWER,
         temperature=0,
         max_tokens=32,
         stream=True,
@@ -41,12 +45,25 @@ def test_streamed_chat_completion_answers_paris(client):
     assert chunks[-1].usage.completion_tokens > 1
 
 
+@pytest.mark.slow
+def test_completion_form_answers_paris(client):
+    # " Paris" is SmolLM2's top token here by about 5.7 nats on every variant measured.
+    reply = client.completions.create(
+        model=SMOL,
+        prompt="Q: What is the capital of France?\nA: The capital of France is",
+        max_tokens=1,
+        temperature=0,
+    )
+    assert reply.choices[0].text == " Paris"
+
+
 def test_models_list(client):
     ids = {m.id for m in client.models.list()}
     assert {SMOL, STORIES} <= ids
 
 
 def test_completions(client):
+    # stories260K (F32): ", there was a little girl" wins by 0.84 nats or more at every token.
     reply = client.completions.create(
         model=STORIES, prompt="Once upon a time", max_tokens=12, temperature=0
     )

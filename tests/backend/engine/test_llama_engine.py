@@ -8,6 +8,9 @@ from hearth.engine.llama import LlamaEngine
 from hearth.errors import ModelLoadError
 
 GREEDY = SamplingParams(temperature=0, max_tokens=24)
+# stories260K is an F32 model: its greedy continuation of "Once upon a time", ", there was a
+# little girl named Lily. She loved", wins by at least 0.84 nats at every token on x64, sse42,
+# haswell and zen4 (logprobs measured), far beyond what summation order changes in F32.
 
 
 def run(events):
@@ -88,15 +91,20 @@ def test_info_reports_offload_state(stories):
     assert info.details["has_chat_template"] is False
 
 
+# SmolLM2's chat answer to "What is the capital of France?" is a coin flip: its first token is
+# "La" or "The" by 0.13 nats, decided by the CPU's kernels (x64 and zen4 say "The capital...",
+# haswell "La femme de France..."). This wording wins at every token through " Paris" by at
+# least 2.8 nats on x64, sse42, haswell and zen4 (logprobs measured with llama-cpp-python).
+KNOWN_ANSWER = "Complete the sentence: The capital of France is"
+COIN_FLIP = "What is the capital of France?"
+SYSTEM = ChatMessage("system", "You are a helpful assistant.")  # HEARTH_SYSTEM_PROMPT's default
+
+
 @pytest.mark.slow
-def test_smollm_answers_paris(smollm_path):
+def test_smollm_knows_the_capital_of_france(smollm_path):
     engine = LlamaEngine(smollm_path.name, smollm_path, n_ctx=2048, n_threads=2)
     try:
-        # The system prompt Hearth sends by default (HEARTH_SYSTEM_PROMPT).
-        messages = [
-            ChatMessage("system", "You are a helpful assistant."),
-            ChatMessage("user", "What is the capital of France?"),
-        ]
+        messages = [SYSTEM, ChatMessage("user", KNOWN_ANSWER)]
         assert engine.count_chat_tokens(messages) > 10
         text, finish = run(
             engine.stream_chat(
@@ -107,6 +115,37 @@ def test_smollm_answers_paris(smollm_path):
         assert finish.reason == "stop"
     finally:
         engine.close()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("question", [COIN_FLIP, KNOWN_ANSWER])
+def test_smollm_chat_says_what_llama_cpp_python_says(smollm_path, question):
+    """Engine fidelity, whatever the margin: Hearth's own loop (template, tokens, native sampler
+    chain, KV cache) gives word for word what llama-cpp-python's create_chat_completion gives,
+    in this process, on these kernels, both from a fresh context."""
+    from hearth.runtime import ggml_backends
+
+    llama_cpp = ggml_backends.import_llama_cpp()
+    messages = [SYSTEM, ChatMessage("user", question)]
+    params = SamplingParams(temperature=0, max_tokens=48, repeat_penalty=1.0)
+    engine = LlamaEngine(smollm_path.name, smollm_path, n_ctx=2048, n_threads=2)
+    try:
+        ours, _ = run(engine.stream_chat(messages, params, threading.Event()))
+    finally:
+        engine.close()
+    direct = llama_cpp.Llama(
+        model_path=str(smollm_path), n_ctx=2048, n_threads=2, n_threads_batch=2, verbose=False
+    )
+    try:
+        reply = direct.create_chat_completion(
+            [{"role": m.role, "content": m.content} for m in messages],
+            temperature=0,
+            repeat_penalty=1.0,
+            max_tokens=48,
+        )
+    finally:
+        direct.close()
+    assert ours == reply["choices"][0]["message"]["content"]
 
 
 def _patched(src, tmp_path, name, transform):
@@ -137,3 +176,19 @@ def test_unknown_architecture_is_named(stories_path, tmp_path):
         LlamaEngine("alien.gguf", path, n_ctx=256)
     assert err.value.code == "unknown_architecture"
     assert "zzzzz" in err.value.message
+
+
+def test_the_engine_runs_on_the_cpu_variant_asked_for(stories):
+    """`make test-oldest-cpu` sets HEARTH_CPU_VARIANT=x64 for these tests: prove it took, so a
+    variant silently ignored cannot pass for one tested."""
+    import os
+
+    from hearth.runtime import ggml_backends
+
+    backends = ggml_backends.loaded()
+    assert backends is not None and "CPU" in backends.backends
+    asked = os.environ.get("HEARTH_CPU_VARIANT")
+    if asked and backends.dispatched:
+        assert backends.cpu_variant == asked and backends.error is None, backends
+    else:
+        assert backends.forced is None and backends.cpu_label

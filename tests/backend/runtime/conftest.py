@@ -1,8 +1,9 @@
 """Runtime upgrade fixtures: real wheels, fake wheels, a wheel index on 127.0.0.1, registries.
 
-The real wheel is this environment's llama-cpp-python (pip's cached wheel, or the installed
-distribution repacked from its RECORD): a genuine runtime that needs no GPU. Fake wheels are
-small zips whose `llama_cpp/__init__.py` misbehaves on purpose (fails to import, crashes, hangs).
+The real wheel is this environment's llama-cpp-python (the wheel build/build-cpu-runtime built,
+or the installed distribution repacked from its RECORD): a genuine runtime that needs no GPU. Fake
+wheels are small zips whose `llama_cpp/__init__.py` misbehaves on purpose (fails to import, crashes,
+hangs).
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import importlib.metadata
 import json
 import os
 import re
-import subprocess
 import sys
 import threading
 import zipfile
@@ -49,19 +49,16 @@ def wheel_of(path: Path) -> Wheel:
 
 
 def _cached_wheel() -> Path | None:
+    """The wheel build/build-cpu-runtime built and `make setup` installed here: the runtime that
+    ships, so the upgrade stages exactly what the installer bundles."""
+    record = Path(sys.prefix) / "hearth-cpu-runtime.json"
     try:
-        out = subprocess.run(
-            [sys.executable, "-m", "pip", "cache", "list", "llama_cpp_python", "--format=abspath"],
-            capture_output=True,
-            text=True,
-            timeout=60,
-        ).stdout
-    except (OSError, subprocess.TimeoutExpired):
+        facts = json.loads(record.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
         return None
-    for line in out.splitlines():
-        path = Path(line.strip())
-        if path.is_file() and path.name.startswith(f"llama_cpp_python-{LLAMA_VERSION}-"):
-            return path
+    path = Path(facts.get("path", ""))
+    if path.is_file() and path.name.startswith(f"llama_cpp_python-{LLAMA_VERSION}-"):
+        return path
     return None
 
 
@@ -82,7 +79,8 @@ def _repack_installed(folder: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def real_wheel(tmp_path_factory) -> Wheel:
-    """A real llama-cpp-python wheel (CPU build): from pip's cache, else repacked."""
+    """A real llama-cpp-python wheel (CPU build): the one this environment was set up with, else
+    the installed distribution repacked."""
     try:
         importlib.metadata.distribution("llama_cpp_python")
     except importlib.metadata.PackageNotFoundError:
