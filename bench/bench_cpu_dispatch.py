@@ -5,12 +5,12 @@ Both wheels come from build/build-cpu-runtime (the native one with --native, com
 is not cached: about 12 minutes on 2 cores). Each is unpacked into a folder of its own, and
 `hearth probe-runtime` runs in a child process with that folder first on the path: SmolLM2 (or
 stories260K), 2 threads, greedy decode of N tokens with the probe's own loop, prompt excluded.
-Runs are interleaved, medians of 5. The dispatch build runs as ggml chooses (the best variant)
+Runs are interleaved, medians of 7. The dispatch build runs as ggml chooses (the best variant)
 and forced to x64, the oldest. Target: best variant >= 0.97 of native.
 
 Sizes: each runtime's llama_cpp folder as the frozen bundle stores it (duplicate libraries
 linked), and the frozen onedir (dist/hearth-backend) as built, with the native runtime put in
-its place for "before". BENCH_DISPATCH_TOKENS (128) and BENCH_DISPATCH_RUNS (5) change the load.
+its place for "before". BENCH_DISPATCH_TOKENS (256) and BENCH_DISPATCH_RUNS (7) change the load.
 """
 
 from __future__ import annotations
@@ -31,8 +31,8 @@ import bundle_runtime  # noqa: E402
 
 MODELS = Path(os.environ.get("HEARTH_TEST_MODELS", REPO.parent / "shared" / "models"))
 MODEL_NAMES = ("SmolLM2-135M-Instruct.Q4_1.gguf", "stories260K.gguf")
-TOKENS = int(os.environ.get("BENCH_DISPATCH_TOKENS", "128"))
-RUNS = int(os.environ.get("BENCH_DISPATCH_RUNS", "5"))
+TOKENS = int(os.environ.get("BENCH_DISPATCH_TOKENS", "256"))
+RUNS = int(os.environ.get("BENCH_DISPATCH_RUNS", "7"))
 TARGET = 0.97
 BUNDLE = REPO / "dist" / "hearth-backend"
 
@@ -114,7 +114,7 @@ def main() -> int:
                 f"[{labels[case]}]"
             )
         best = median[("dispatch", None)] / base
-        print(f"best variant vs native: {best:.3f} (target >= {TARGET}: "
+        print(f"best variant vs native: {best:.4f} (target >= {TARGET}: "
               f"{'met' if best >= TARGET else 'MISSED'})")  # fmt: skip
         sizes = {name: stored_size(r, work / "sizes") for name, r in runtimes.items()}
         for name, w in wheels.items():
