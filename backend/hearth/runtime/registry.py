@@ -22,7 +22,10 @@ OSES = ("linux", "windows", "macos")
 _ID = re.compile(r"^[a-z0-9][a-z0-9.\-]*$")
 _VERSION = re.compile(r"^\d+(\.\d+)*$")
 _CC = re.compile(r"^\d+\.\d+$")
-_PYTHON = re.compile(r"^(cp|pp)\d{2,3}$")
+# py3: one build for every CPython 3 (abetlen's CUDA wheels are py3-none, built with
+# wheel.py-api="py3", and so are Hearth's own).
+ANY_PYTHON = "py3"
+_PYTHON = re.compile(r"^((cp|pp)\d{2,3}|py3)$")
 _PLATFORM = re.compile(r"^[a-z0-9_]+$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _URL = re.compile(r"^https?://\S+$")
@@ -89,10 +92,16 @@ class Variant:
     min_speedup: float = 1.0
 
     def build_for(self, python: str, platform: str) -> Build | None:
+        """The build for this interpreter (cp311) and platform: its own, else a py3 one."""
+        exact = any_python = None
         for build in self.builds:
-            if build.python == python and build.platform == platform:
-                return build
-        return None
+            if build.platform != platform:
+                continue
+            if build.python == python:
+                exact = build
+            elif build.python == ANY_PYTHON and python.startswith(("cp3", "pp3")):
+                any_python = build
+        return exact or any_python
 
     @property
     def platforms(self) -> tuple[str, ...]:
@@ -291,7 +300,10 @@ def _variant(check: _Checker, raw: Any, field: str) -> Variant:
 def _build(check: _Checker, raw: Any, field: str, *, bundled: bool) -> Build:
     data = check.obj(raw, field)
     python = check.text(
-        check.get(data, "python", field), f"{field}.python", _PYTHON, what="a Python tag like cp311"
+        check.get(data, "python", field),
+        f"{field}.python",
+        _PYTHON,
+        what="a Python tag like cp311 (or py3)",
     )
     platform = check.text(
         check.get(data, "platform", field),

@@ -25,16 +25,17 @@ def test_shipped_registry_loads():
     assert cu124.min_driver == {"linux": "525.60.13", "windows": "527.41"}
     assert (cu124.cc_min, cu124.cc_max) == ("6.0", None)
     assert set(cu124.platforms) == {"linux_x86_64", "win_amd64"}
-    assert set(cu124.pythons) == {"cp311", "cp312"}
+    assert set(cu124.pythons) == {"py3"}  # abetlen's CUDA wheels are py3-none
     build = cu124.build_for("cp311", "linux_x86_64")
-    assert build is not None
+    assert build is not None and build is cu124.build_for("cp312", "linux_x86_64")
     assert [a.role for a in build.artifacts] == ["llama-cpp-python", "cuda-runtime", "cublas"]
     wheel = build.artifacts[0]
     assert wheel.url == (
         "https://github.com/abetlen/llama-cpp-python/releases/download/v0.3.36-cu124/"
-        "llama_cpp_python-0.3.36-cp311-cp311-linux_x86_64.whl"
+        "llama_cpp_python-0.3.36-py3-none-linux_x86_64.whl"
     )
-    assert wheel.index == "https://abetlen.github.io/llama-cpp-python/whl/cu124"
+    # The CUDA libraries, from PyPI, are pinned; the wheel waits for the releases API.
+    assert not wheel.pinned and all(a.pinned for a in build.artifacts[1:])
     cu13 = registry.get("cuda-13.0")
     assert cu13 is not None and cu13.cc_min == "7.5" and cu13.min_driver["linux"] == "580"
     # A pin is all or nothing: both the hash and the size, or neither.

@@ -283,3 +283,148 @@ def test_invalid_registry_is_refused_with_the_field(tmp_path):
 def test_the_script_is_executable():
     assert os.access(SCRIPT, os.X_OK)
     assert SCRIPT.read_text().startswith("#!/usr/bin/env python3\n")
+
+
+# -- abetlen's CUDA wheels: GitHub release assets, pinned from the releases API's digest -------
+
+RELEASE_WHEELS = {
+    "llama_cpp_python-0.3.36-py3-none-linux_x86_64.whl": b"cuda 13 linux wheel " * 1500,
+    "llama_cpp_python-0.3.36-py3-none-win_amd64.whl": b"cuda 13 windows wheel " * 1400,
+}
+REPO_PATH = "abetlen/llama-cpp-python"
+
+
+def _publish_release(www: Path, base: str, tag: str, wheels: dict[str, bytes], **digests) -> None:
+    """The releases API's answer for `tag`, as static JSON, and the files it points at."""
+    folder = www / "dl" / tag
+    folder.mkdir(parents=True)
+    assets = []
+    for name, data in wheels.items():
+        (folder / name).write_bytes(data)
+        assets.append(
+            {
+                "name": name,
+                "size": len(data),
+                "digest": digests.get(name, f"sha256:{_sha(data)}"),
+                "browser_download_url": f"{base}/dl/{tag}/{name}",
+            }
+        )
+    api = www / "repos" / REPO_PATH / "releases" / "tags"
+    api.mkdir(parents=True, exist_ok=True)
+    (api / tag).write_text(json.dumps({"tag_name": tag, "assets": assets}))
+
+
+def _release_registry(tag: str = "v0.3.36-cu130") -> dict:
+    data = _registry("http://127.0.0.1:9")
+    cuda = data["variants"][1]
+    cuda["builds"] = [
+        {
+            "python": "py3",
+            "platform": platform,
+            "artifacts": [
+                {
+                    "role": "llama-cpp-python",
+                    "project": "llama-cpp-python",
+                    "version": "0.3.36",
+                    "filename": name,
+                    "url": f"https://github.com/{REPO_PATH}/releases/download/{tag}/{name}",
+                    "size": None,
+                    "sha256": None,
+                }
+            ],
+        }
+        for platform, name in zip(("linux_x86_64", "win_amd64"), RELEASE_WHEELS, strict=True)
+    ]
+    return data
+
+
+def test_release_assets_are_pinned_from_the_api_digest(index, tmp_path):
+    base, www, requests = index
+    _publish_release(www, base, "v0.3.36-cu130", RELEASE_WHEELS)
+    path = _write(tmp_path, _release_registry())
+    result = _run(path, "--github-api", base)
+    assert result.returncode == 0, result.stderr
+    variant = load_registry(path).get("cuda-13.0")
+    for platform, (name, data) in zip(
+        ("linux_x86_64", "win_amd64"), RELEASE_WHEELS.items(), strict=True
+    ):
+        # py3: the one build serves every CPython 3.
+        (wheel,) = variant.build_for("cp312", platform).artifacts
+        assert (wheel.filename, wheel.size, wheel.sha256) == (name, len(data), _sha(data))
+        assert wheel.url == f"{base}/dl/v0.3.36-cu130/{name}"
+    assert f"/repos/{REPO_PATH}/releases/tags/v0.3.36-cu130" in requests
+
+
+def test_a_version_without_cuda_wheels_fails_naming_the_release(index, tmp_path):
+    base, _, _ = index  # no release published at all: the API answers 404
+    path = _write(tmp_path, _release_registry("v0.3.17-cu124"))
+    before = path.read_bytes()
+    result = _run(path, "--github-api", base)
+    assert result.returncode == 1
+    assert f"{REPO_PATH} has no release v0.3.17-cu124: upstream published no such build" in (
+        result.stderr
+    )
+    assert "variants[1].builds[0].artifacts[0]" in result.stderr
+    assert path.read_bytes() == before
+
+
+def test_a_release_without_the_wheel_fails_naming_the_asset_and_what_it_has(index, tmp_path):
+    base, www, _ = index
+    linux, windows = RELEASE_WHEELS
+    _publish_release(www, base, "v0.3.36-cu130", {windows: RELEASE_WHEELS[windows]})
+    result = _run(_write(tmp_path, _release_registry()), "--github-api", base)
+    assert result.returncode == 1
+    assert f"release v0.3.36-cu130 of {REPO_PATH} has no asset {linux} (its assets: {windows})" in (
+        result.stderr
+    )
+
+
+def test_a_file_that_does_not_match_the_release_digest_is_refused(index, tmp_path):
+    base, www, _ = index
+    linux = next(iter(RELEASE_WHEELS))
+    _publish_release(www, base, "v0.3.36-cu130", RELEASE_WHEELS, **{linux: "sha256:" + "0" * 64})
+    path = _write(tmp_path, _release_registry())
+    before = path.read_bytes()
+    result = _run(path, "--github-api", base)
+    assert result.returncode == 1
+    assert "does not match the release's digest" in result.stderr
+    assert path.read_bytes() == before
+
+
+def test_an_asset_without_a_digest_is_refused(index, tmp_path):
+    base, www, _ = index
+    linux = next(iter(RELEASE_WHEELS))
+    _publish_release(www, base, "v0.3.36-cu130", RELEASE_WHEELS, **{linux: None})
+    result = _run(_write(tmp_path, _release_registry()), "--github-api", base)
+    assert result.returncode == 1
+    assert f"the releases API gives no sha256 digest for {linux}" in result.stderr
+
+
+def test_only_some_roles(index, tmp_path):
+    base, _, _ = index
+    path = _write(tmp_path, _registry(base))
+    result = _run(path, "--role", "cublas")
+    assert result.returncode == 0, result.stderr
+    cuda = load_registry(path).get("cuda-13.0")
+    linux = cuda.build_for("cp311", "linux_x86_64")
+    assert [a.pinned for a in linux.artifacts] == [False, False, True]
+    assert _run(path, "--role", "nope").returncode == 2
+
+
+def test_the_shipped_registry_pins_every_pypi_artifact_and_names_what_upstream_publishes():
+    """The CUDA libraries come from PyPI, pinned here; abetlen's wheels carry py3-none names
+    (wheel.py-api="py3") under their release tags, pinned where GitHub is reachable."""
+    registry = load_registry(REPO / "backend" / "hearth" / "data" / "runtime-registry.json")
+    for variant in registry.variants:
+        for build in variant.builds:
+            for artifact in build.artifacts:
+                if artifact.role == "llama-cpp-python":
+                    assert artifact.filename == (
+                        f"llama_cpp_python-{variant.llama_cpp_python}-py3-none-{build.platform}.whl"
+                    )
+                    tag = f"v{variant.llama_cpp_python}-cu{(variant.cuda or '').replace('.', '')}"
+                    assert artifact.url.endswith(f"/releases/download/{tag}/{artifact.filename}")
+                else:
+                    assert artifact.pinned and artifact.url.startswith(
+                        "https://files.pythonhosted.org/"
+                    ), artifact
