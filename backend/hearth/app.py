@@ -53,6 +53,7 @@ def create_app(settings: Settings, token: str) -> FastAPI:
             settings.gpu_detection_cache,
             runtime_id=bootstrap.current().runtime_id,  # what this process really loads
             registry_path=settings.runtime_registry,
+            release_url=settings.runtime_release_url,
         )
         prefs = PrefsStore(settings.data_dir)
         factory = (

@@ -11,6 +11,7 @@ from pydantic_settings.exceptions import SettingsError
 
 from hearth.errors import ConfigError
 from hearth.paths import default_data_dir
+from hearth.runtime.registry import DEFAULT_RELEASE_URL
 
 
 def _env(name: str) -> AliasChoices:
@@ -99,6 +100,12 @@ class Settings(BaseSettings):
         default=None,
         validation_alias=_env("HEARTH_RUNTIME_REGISTRY"),
         description="Runtime registry JSON to use instead of the bundled one (tests, mirrors).",
+    )
+    runtime_release_url: str = Field(
+        default=DEFAULT_RELEASE_URL,
+        validation_alias=_env("HEARTH_RUNTIME_RELEASE_URL"),
+        description="Where Hearth's own runtime builds (its CUDA runtime) are downloaded from; "
+        "an organisation's mirror of them. Their sha256 pins stay the registry's.",
     )
     runtime_probe_timeout: float = Field(
         default=180.0,
@@ -241,7 +248,7 @@ class Settings(BaseSettings):
 
         return normalise_choice(value)
 
-    @field_validator("remote_url")
+    @field_validator("remote_url", "runtime_release_url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith(("http://", "https://")):

@@ -94,6 +94,7 @@ def _local_jobs(settings: Settings):
         settings.gpu_detection_timeout,
         settings.gpu_detection_cache,
         registry_path=settings.runtime_registry,
+        release_url=settings.runtime_release_url,
     )
 
     def recommended() -> tuple[str | None, str]:
@@ -115,7 +116,7 @@ def _local_jobs(settings: Settings):
     return UpgradeJobs(
         JobConfig(
             data_dir=settings.data_dir,
-            registry=lambda: load_registry(settings.runtime_registry),
+            registry=lambda: load_registry(settings.runtime_registry, settings.runtime_release_url),
             recommended=recommended,
             host_tags=host_tags,
             probe_model=probe_model,
@@ -233,7 +234,7 @@ async def _pack(args: argparse.Namespace, settings: Settings) -> int:
         show(bar(name, p.done, p.total, p.rate))
 
     path = await build_pack(
-        load_registry(settings.runtime_registry),
+        load_registry(settings.runtime_registry, settings.runtime_release_url),
         args.variant,
         python=python,
         platform=platform,

@@ -31,6 +31,7 @@ class HardwareService:
         *,
         runtime_id: str = DEFAULT_RUNTIME_ID,
         registry_path: Path | None = None,
+        release_url: str | None = None,
         probes: Probes | None = None,
         runtime_reader: Callable[[], ActiveRuntime] | None = None,
     ):
@@ -40,6 +41,7 @@ class HardwareService:
         self.use_cache = use_cache
         self.runtime_id = runtime_id
         self._registry_path = registry_path
+        self._release_url = release_url
         self._probes = probes
         self._runtime_reader = runtime_reader or (lambda: read_active_runtime(runtime_id))
         self._lock = threading.Lock()
@@ -72,7 +74,7 @@ class HardwareService:
         """The registry, or the error that names its bad field (reported, not raised)."""
         if self._registry is None:
             try:
-                self._registry = load_registry(self._registry_path)
+                self._registry = load_registry(self._registry_path, self._release_url)
             except RegistryError as exc:
                 log.error("runtime registry invalid: %s", exc.message)
                 self._registry = exc

@@ -24,6 +24,7 @@ import contextlib
 import ctypes
 import logging
 import os
+import sys
 import threading
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -49,11 +50,14 @@ class Backends:
     backends: tuple[str, ...] = ()  # ggml's registered backends: "CPU", "CUDA", ...
     lib_dir: str | None = None
     error: str | None = None  # what is not as it should be, in words
+    # Why a GPU module in the runtime gives no device (no driver library, say), in words.
+    gpu_problems: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["available"] = list(self.available)
         data["backends"] = list(self.backends)
+        data["gpu_problems"] = list(self.gpu_problems)
         return data
 
 
@@ -136,6 +140,7 @@ def _load(llama_cpp: Any, requested: str | None) -> Backends:
         # Harmless on a build without variant modules: its CPU backend is built in.
         api.load_all(lib_dir)
     regs = api.registered()
+    gpu_problems = _gpu_module_problems(api, lib_dir, files)
     cpu = regs.get("CPU")
     features = api.features(cpu) if cpu is not None else {}
     if cpu is None:
@@ -150,8 +155,61 @@ def _load(llama_cpp: Any, requested: str | None) -> Backends:
         available=available,
         backends=tuple(regs),
         lib_dir=str(lib_dir),
-        error="; ".join(problems) or None,
+        error="; ".join([*problems, *gpu_problems]) or None,
+        gpu_problems=tuple(gpu_problems),
     )
+
+
+def _gpu_module_problems(api: _Api, lib_dir: Path, files: list[str]) -> list[str]:
+    """Why a GPU module beside the CPU ones gives no device, in words a person can act on.
+    ggml's release build loads modules silently, so a CUDA runtime on a PC without the NVIDIA
+    driver would otherwise only say that it found no GPU."""
+    regs = api.registered()
+    problems = []
+    for name in files:
+        backend = cpu_variants.gpu_module(name)
+        if backend is None:
+            continue
+        reg = next((r for n, r in regs.items() if n.upper() == backend.upper()), None)
+        if reg is None:
+            try:
+                ctypes.CDLL(str(lib_dir / name))
+                problems.append(f"the {backend.upper()} module ({name}) did not register")
+            except OSError as exc:
+                problems.append(_load_failure(backend, name, str(exc)))
+        elif api.device_count(reg) == 0:
+            driver = _driver_missing(backend)
+            problems.append(driver or f"the {backend.upper()} module found no usable device")
+    return problems
+
+
+# The NVIDIA driver's own library: no runtime ships it, the driver installs it.
+_DRIVER_LIBRARY = {"cuda": "nvcuda.dll" if sys.platform == "win32" else "libcuda.so.1"}
+
+
+def _driver_sentence(library: str) -> str:
+    return (
+        f"the NVIDIA driver's library {library} was not found. Install or repair the NVIDIA "
+        "driver, then try again"
+    )
+
+
+def _load_failure(backend: str, name: str, message: str) -> str:
+    library = _DRIVER_LIBRARY.get(backend)
+    if library and library.split(".")[0] in message:
+        return _driver_sentence(library)
+    return f"the {backend.upper()} module ({name}) could not be loaded: {message}"
+
+
+def _driver_missing(backend: str) -> str | None:
+    library = _DRIVER_LIBRARY.get(backend)
+    if library is None:
+        return None
+    try:
+        ctypes.CDLL(library)
+    except OSError:
+        return _driver_sentence(library)
+    return None
 
 
 def _lib_dir(llama_cpp: Any) -> Path:
@@ -191,6 +249,8 @@ class _Api:
         self._get.argtypes, self._get.restype = [ctypes.c_size_t], ctypes.c_void_p
         self._name = lib.ggml_backend_reg_name
         self._name.argtypes, self._name.restype = [ctypes.c_void_p], ctypes.c_char_p
+        self._dev_count = lib.ggml_backend_reg_dev_count
+        self._dev_count.argtypes, self._dev_count.restype = [ctypes.c_void_p], ctypes.c_size_t
         self._proc = lib.ggml_backend_reg_get_proc_address
         self._proc.argtypes = [ctypes.c_void_p, ctypes.c_char_p]
         self._proc.restype = ctypes.c_void_p
@@ -208,6 +268,9 @@ class _Api:
             name = (self._name(reg) or b"?").decode(errors="replace")
             regs.setdefault(name, reg)
         return regs
+
+    def device_count(self, reg: int) -> int:
+        return int(self._dev_count(reg))
 
     def features(self, reg: int) -> dict[str, str]:
         address = self._proc(reg, b"ggml_backend_get_features")

@@ -123,6 +123,13 @@ def run(args: argparse.Namespace) -> int:
     facts["backends"] = list(backends.backends) if backends else []
     facts["supports_gpu_offload"] = offload = bool(llama_cpp.llama_supports_gpu_offload())
     facts["gpu_devices"] = devices = gpu_devices(llama_cpp)
+    if args.expect_gpu and backends is not None and backends.gpu_problems and not devices:
+        # The runtime's GPU module is there but gives no device: say why in its own words.
+        return _fail(
+            "no_gpu_device",
+            f"The GPU runtime cannot use the GPU: {'; '.join(backends.gpu_problems)}.",
+            **facts,
+        )
     if args.expect_gpu and not offload:
         return _fail(
             "no_gpu_offload",

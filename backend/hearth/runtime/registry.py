@@ -29,6 +29,10 @@ _PYTHON = re.compile(r"^((cp|pp)\d{2,3}|py3)$")
 _PLATFORM = re.compile(r"^[a-z0-9_]+$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _URL = re.compile(r"^https?://\S+$")
+# An artifact URL may start with this: Hearth's own builds (its CUDA runtime) are downloaded from
+# a release base URL that an organisation can point at its mirror (HEARTH_RUNTIME_RELEASE_URL).
+RELEASE = "{release}"
+DEFAULT_RELEASE_URL = "https://github.com/hearth-desktop/hearth/releases/download"
 
 
 class RegistryError(ConfigError):
@@ -128,8 +132,9 @@ def default_registry_path() -> Path:
     return data_file(REGISTRY_FILE)
 
 
-def load_registry(path: Path | None = None) -> Registry:
-    """Read and validate the registry; RegistryError names the bad field."""
+def load_registry(path: Path | None = None, release_url: str | None = None) -> Registry:
+    """Read and validate the registry; RegistryError names the bad field. `{release}` in an
+    artifact URL becomes `release_url` (default DEFAULT_RELEASE_URL)."""
     path = Path(path) if path is not None else default_registry_path()
     source = path.name
     try:
@@ -140,12 +145,13 @@ def load_registry(path: Path | None = None) -> Registry:
         raise RegistryError(source, "(file)", f"cannot be read: {exc}") from exc
     except ValueError as exc:
         raise RegistryError(source, "(file)", f"is not valid JSON: {exc}") from exc
-    return parse_registry(data, source)
+    return parse_registry(data, source, release_url)
 
 
 class _Checker:
-    def __init__(self, source: str):
+    def __init__(self, source: str, release_url: str = DEFAULT_RELEASE_URL):
         self.source = source
+        self.release_url = release_url.rstrip("/")
 
     def fail(self, field: str, problem: str) -> RegistryError:
         return RegistryError(self.source, field, problem)
@@ -185,9 +191,11 @@ def _kind(value: Any) -> str:
     )
 
 
-def parse_registry(data: Any, source: str = REGISTRY_FILE) -> Registry:
+def parse_registry(
+    data: Any, source: str = REGISTRY_FILE, release_url: str | None = None
+) -> Registry:
     """Validate already-decoded JSON (the release script validates before it writes)."""
-    check = _Checker(source)
+    check = _Checker(source, release_url or DEFAULT_RELEASE_URL)
     top = check.obj(data, "(top level)")
     schema = check.get(top, "schema", "")
     if schema != SCHEMA:
@@ -332,9 +340,10 @@ def _artifact(check: _Checker, raw: Any, field: str) -> Artifact:
     filename = check.maybe_text(
         check.get(data, "filename", field, required=False), f"{field}.filename"
     )
-    url = check.maybe_text(
-        check.get(data, "url", field), f"{field}.url", _URL, what="an http(s) URL"
-    )
+    raw_url = check.get(data, "url", field)
+    if isinstance(raw_url, str) and raw_url.startswith(RELEASE + "/"):
+        raw_url = check.release_url + raw_url[len(RELEASE) :]
+    url = check.maybe_text(raw_url, f"{field}.url", _URL, what="an http(s) URL")
     index = check.maybe_text(
         check.get(data, "index", field, required=False),
         f"{field}.index",

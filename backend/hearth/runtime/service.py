@@ -55,7 +55,7 @@ def _recommended(app: FastAPI) -> tuple[str | None, str]:
 
 def build_jobs(app: FastAPI) -> UpgradeJobs:
     settings = app.state.settings
-    registry_path = settings.runtime_registry
+    registry_path, release_url = settings.runtime_registry, settings.runtime_release_url
 
     def host_tags() -> tuple[str, str]:
         host = probe_host()
@@ -63,7 +63,7 @@ def build_jobs(app: FastAPI) -> UpgradeJobs:
 
     config = JobConfig(
         data_dir=settings.data_dir,
-        registry=lambda: load_registry(registry_path),
+        registry=lambda: load_registry(registry_path, release_url),
         recommended=lambda: _recommended(app),
         host_tags=host_tags,
         probe_model=lambda: _probe_model(app),

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from hearth.runtime import cpu_variants
 
+from tests.backend.runtime import cuda_standin
 from tests.backend.runtime.backends_child import loaded_in_child
 
 
@@ -102,3 +103,24 @@ def test_a_stand_in_llama_cpp_gets_a_report_not_an_exception(tmp_path):
     got = loaded_in_child(None, paths=[tmp_path])
     assert got["backends"] == [] and got["cpu_label"] is None
     assert "cannot load ggml backends" in got["error"]
+
+
+@pytest.fixture
+def runtime_with_a_cuda_module_that_needs_the_driver(dispatch_build, tmp_path):
+    """This machine's CPU runtime plus a libggml-cuda.so that needs libcuda.so.1 and cannot find
+    it, as a real CUDA runtime on a PC without the NVIDIA driver (see cuda_standin)."""
+    try:
+        return cuda_standin.runtime_folder(tmp_path / "runtime")
+    except RuntimeError as exc:
+        pytest.skip(str(exc))
+
+
+def test_a_cuda_module_without_the_driver_says_which_library_is_missing(
+    runtime_with_a_cuda_module_that_needs_the_driver,
+):
+    got = loaded_in_child(None, paths=[runtime_with_a_cuda_module_that_needs_the_driver])
+    assert got["backends"] == ["CPU"] and got["cpu_variant"]  # the CPU code still runs
+    assert got["gpu_problems"] == [
+        "the NVIDIA driver's library libcuda.so.1 was not found. Install or repair the NVIDIA "
+        "driver, then try again"
+    ]

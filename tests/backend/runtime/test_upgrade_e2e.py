@@ -16,7 +16,9 @@ import pytest
 from hearth.runtime.installed import folder_size
 
 from tests.backend.api.sse_client import sse as iter_sse
+from tests.backend.runtime import cuda_standin
 from tests.backend.runtime.conftest import (
+    LLAMA_VERSION,
     crashes_in_server,
     hangs_in_server,
     make_wheel,
@@ -305,26 +307,13 @@ def test_auto_upgrade_starts_by_itself_and_still_reverts(
     job starts without a click, is probed, and the CPU-only build offered as CUDA is refused."""
     if sys.platform == "win32":
         pytest.skip("the fake nvidia-smi is a POSIX script")
-    fakes = REPO / "tests" / "backend" / "hardware" / "fakes"
-    bin_dir = tmp_path / "fake-bin"
-    bin_dir.mkdir()
-    lines = (fakes / "nvidia-smi").read_text().splitlines(keepends=True)
-    lines[0] = f"#!{sys.executable} -SE\n"
-    (bin_dir / "nvidia-smi").write_text("".join(lines))
-    (bin_dir / "nvidia-smi").chmod(0o755)
     registry = _registry(
         tmp_path, real_wheel, wheel_index.add(real_wheel), kind="cuda", vid="cuda-test"
     )
     data = json.loads(registry.read_text())
     data["variants"][1].pop("min_speedup")  # the real bar: a CUDA build must beat the CPU
     registry.write_text(json.dumps(data))
-    env = {
-        "AUTO_UPGRADE_GPU": "true",
-        "GPU_DETECTION_CACHE": "false",
-        "PATH": f"{bin_dir}:/usr/bin:/bin",
-        "FAKE_NVIDIA_SMI_SCENARIOS": str(fakes / "scenarios"),
-        "FAKE_NVIDIA_SMI_SCENARIO": "rtx4090-550",
-    }
+    env = {"AUTO_UPGRADE_GPU": "true", **cuda_standin.fake_nvidia_smi(tmp_path, "rtx4090-550")}
     server = _server(tmp_path, registry, probe_models, **env)
     try:
         caps = _wait(
@@ -347,3 +336,79 @@ def test_auto_upgrade_starts_by_itself_and_still_reverts(
         assert again["id"] == job["id"]
     finally:
         server.stop()
+
+
+# -- a CUDA runtime on this GPU-less machine: offered for a fake RTX 4090 on driver 580, staged,
+# -- and refused by the probe because the NVIDIA driver's library is not here -----------------
+
+SMOKE_PACK_DIR = REPO / "build" / "out" / "cuda-runtime" / "90_real"
+
+
+def _cuda_upgrade_fails_naming_the_driver(
+    tmp_path: Path, registry: Path, probe_models: Path, download_bytes: int
+) -> dict:
+    env = cuda_standin.fake_nvidia_smi(tmp_path, "rtx4090-580")
+    server = _server(tmp_path, registry, probe_models, **env)
+    try:
+        with server.client() as client:
+            caps = client.get("/api/capabilities").json()
+            rec = caps["recommendation"]
+            assert rec["upgrade"] and rec["variant"]["id"] == "cuda-13.0", rec
+            assert rec["download_bytes"] == download_bytes
+            resp = client.post("/api/admin/upgrade-gpu", json={})  # the recommended variant
+            assert resp.status_code == 202, resp.text
+            events = _follow(server, resp.json()["id"])
+            name, job = events[-1]
+            assert name == "failed", events[-3:]
+            assert job["error"]["code"] == "probe_no_gpu_device", job["error"]
+            assert "libcuda.so.1 was not found" in job["error"]["message"]
+            assert "Install or repair the NVIDIA driver" in job["error"]["message"]
+            after = client.get("/api/capabilities").json()
+            assert after["runtime"]["id"] == "cpu-bundled"
+            assert after["upgrade"]["last_job"]["error"]["code"] == "probe_no_gpu_device"
+        root = tmp_path / "data" / "runtimes"
+        assert sorted(p.name for p in root.iterdir()) == ["last_job.json"]  # nothing staged left
+        return job
+    finally:
+        server.stop()
+
+
+def test_a_cuda_runtime_without_the_nvidia_driver_ends_on_the_cpu_naming_it(
+    tmp_path, wheel_index, probe_models
+):
+    if sys.platform != "linux":
+        pytest.skip("the stand-in CUDA module is a Linux shared library")
+    try:
+        runtime = cuda_standin.runtime_folder(tmp_path / "cuda-runtime")
+    except RuntimeError as exc:
+        pytest.skip(str(exc))
+    wheel = wheel_of(cuda_standin.wheel_of_folder(runtime, tmp_path / "wheels", LLAMA_VERSION))
+    data = cuda_standin.cuda13(
+        variant("cuda-13.0", "cuda", [("llama-cpp-python", wheel, wheel_index.add(wheel))])
+    )
+    registry = write_registry(tmp_path / "registry.json", data)
+    _cuda_upgrade_fails_naming_the_driver(tmp_path, registry, probe_models, wheel.size)
+
+
+def test_the_real_smoke_cuda_build_ends_on_the_cpu_naming_the_driver(
+    tmp_path, wheel_index, probe_models
+):
+    """The real thing, where `build/build-cuda-runtime --smoke` has been run: Hearth's CUDA 13
+    wheel, cudart and cuBLAS from its pack, served from 127.0.0.1 and pinned from its manifest."""
+    packs = sorted(SMOKE_PACK_DIR.glob("hearth-runtime-cuda-13.0-*.zip"))
+    if not packs:
+        pytest.skip(f"no smoke CUDA pack in {SMOKE_PACK_DIR}: build/build-cuda-runtime --smoke")
+    with zipfile.ZipFile(packs[-1]) as zf:
+        manifest = json.loads(zf.read("hearth-runtime-pack.json"))
+        wheels = {}
+        for entry in manifest["artifacts"]:
+            path = tmp_path / "wheels" / entry["filename"]
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(zf.read(f"artifacts/{entry['filename']}"))
+            wheels[entry["role"]] = wheel_of(path)
+    artifacts = [(role, w, wheel_index.add(w)) for role, w in wheels.items()]
+    registry = write_registry(
+        tmp_path / "registry.json", cuda_standin.cuda13(variant("cuda-13.0", "cuda", artifacts))
+    )
+    total = sum(w.size for w in wheels.values())
+    _cuda_upgrade_fails_naming_the_driver(tmp_path, registry, probe_models, total)
