@@ -59,7 +59,7 @@ describe('screens with an RTX 3060', { skip: skip ?? false }, () => {
     const { runtime } = await backend.api('GET', '/api/capabilities');
     assert.ok(runtime.cpu_backend.cpu_label, JSON.stringify(runtime.cpu_backend));
     assert.ok((await page.getByTestId('cpu-backend').innerText()).startsWith(runtime.cpu_backend.cpu_label));
-    assert.match(await page.getByTestId('recommendation-reason').innerText(), /artifacts are not pinned/);
+    assert.match(await page.getByTestId('recommendation-reason').innerText(), /is not pinned yet/);
     assert.equal(await page.getByRole('button', { name: 'Upgrade to GPU' }).count(), 0);
     assert.match(await page.getByTestId('cpu-card').innerText(), /AVX2/);
 

@@ -1,8 +1,9 @@
 // "Upgrade to GPU" end to end, against the real upgrade backend (hearth/api/admin.py): wheels
 // served by a wheel index on 127.0.0.1 (tests/e2e/upgrade_fixtures.py), the backend's own
 // launcher respawning the server, and the UI reconnecting by itself.
-//   1. The button, for a fake RTX 3060 and a registry with a pinned CUDA variant: consent,
-//      download progress, and a failure before any switch (a CPU build cannot offload).
+//   1. The button, for a fake RTX 4090 on driver 580 and a registry with a pinned CUDA 13 runtime:
+//      consent, download progress, and a failure before any switch that names the missing
+//      NVIDIA driver library (this machine has no driver).
 //   2. "Install from file…" with a pack that works: restart, reconnect, measured speeds; then
 //      "Revert to CPU runtime" through another restart.
 //   3. A pack whose runtime crashes the server after the switch: two failed boots, the automatic
@@ -80,7 +81,7 @@ describe('upgrade', { skip: skip ?? false, timeout: 20 * 60_000 }, () => {
         env: {
           PATH: `${bin}:${process.env.PATH}`,
           FAKE_NVIDIA_SMI_SCENARIOS: SCENARIOS,
-          FAKE_NVIDIA_SMI_SCENARIO: 'rtx3060-535',
+          FAKE_NVIDIA_SMI_SCENARIO: 'rtx4090-580',
           HEARTH_RUNTIME_REGISTRY: fx.registry_gpu,
           HEARTH_RUNTIME_PROBE_TIMEOUT: '120',
         },
@@ -88,11 +89,11 @@ describe('upgrade', { skip: skip ?? false, timeout: 20 * 60_000 }, () => {
       const { page, errors, close } = await launch();
       try {
         await openSettings(page, backend);
-        await page.getByTestId('gpu-card').getByText('NVIDIA GeForce RTX 3060').waitFor();
+        await page.getByTestId('gpu-card').getByText('NVIDIA GeForce RTX 4090').waitFor();
         await page.getByRole('button', { name: 'Upgrade to GPU' }).click();
         const consent = page.getByRole('dialog', { name: 'Upgrade to GPU' });
         // The size of the wheel these fixtures built, as the UI's formatBytes writes it.
-        const mib = `${(Number(fx.wheel_bytes) / 1024 / 1024).toFixed(1)} MiB`;
+        const mib = `${(Number(fx.cuda_wheel_bytes) / 1024 / 1024).toFixed(1)} MiB`;
         assert.equal(await consent.getByTestId('consent-size').innerText(), mib);
         assert.equal(await consent.getByTestId('consent-hosts').innerText(), fx.index_host);
         await shot(page, 'upgrade-consent', false);
@@ -105,6 +106,11 @@ describe('upgrade', { skip: skip ?? false, timeout: 20 * 60_000 }, () => {
         await result.waitFor({ timeout: SLOW });
         const text = await result.getByTestId('upgrade-result').innerText();
         assert.match(text, /Reason: .+/);
+        // The probe's own words: this machine has no NVIDIA driver for the CUDA runtime to use.
+        assert.match(
+          text,
+          /libcuda\.so\.1 was not found, so the GPU cannot be used\. Install or repair the NVIDIA driver/,
+        );
         assert.match(text, /still on the CPU runtime/);
         await shot(page, 'upgrade-failed-before-switch', false);
         await result.getByRole('button', { name: 'Close' }).click();

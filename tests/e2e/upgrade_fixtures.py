@@ -16,6 +16,7 @@ from pathlib import Path
 from hearth.runtime.pack import build_pack
 from hearth.runtime.registry import load_registry
 
+from tests.backend.runtime import cuda_standin
 from tests.backend.runtime.conftest import (
     LLAMA_VERSION,
     WheelIndex,
@@ -38,11 +39,21 @@ def prepare(work: Path) -> tuple[WheelIndex, dict[str, str]]:
     real_url = index.add(real)
     crash_url = index.add(crash, f"llama_cpp_python-{LLAMA_VERSION}-0crash-py3-none-any.whl")
 
-    # A CUDA variant pinned to a CPU build: offered for the fake RTX 3060, and refused by the
-    # probe (it cannot offload), so the upgrade fails before any switch.
+    # A CUDA 13 runtime on this GPU-less machine (the CPU runtime plus a CUDA module that needs
+    # the NVIDIA driver's library): offered for a fake RTX 4090 on driver 580, and refused by the
+    # probe, which names the missing library, so the upgrade fails before any switch.
+    standin = cuda_standin.runtime_folder(work / "cuda-runtime")
+    cuda = wheel_of(cuda_standin.wheel_of_folder(standin, work / "cuda-wheel", LLAMA_VERSION))
     gpu = write_registry(
         work / "registry-gpu.json",
-        variant("cuda-12.4", "cuda", [("llama-cpp-python", real, real_url)]),
+        cuda_standin.cuda13(
+            # Its own folder: the CPU wheel above has the same file name.
+            variant(
+                "cuda-13.0",
+                "cuda",
+                [("llama-cpp-python", cuda, index.add(cuda, f"cuda-13.0/{cuda.filename}"))],
+            )
+        ),
     )
     # CPU-kind variants for the packs: one that works after the restart, one that crash-loops.
     cpu = write_registry(
@@ -63,6 +74,7 @@ def prepare(work: Path) -> tuple[WheelIndex, dict[str, str]]:
         "pack_ok": packs["cpu-test"],
         "pack_crash": packs["cpu-crash"],
         "wheel_bytes": str(real.size),
+        "cuda_wheel_bytes": str(cuda.size),
         "index_host": index.url("/").split("/")[2],
     }
 

@@ -189,8 +189,8 @@ _DRIVER_LIBRARY = {"cuda": "nvcuda.dll" if sys.platform == "win32" else "libcuda
 
 def _driver_sentence(library: str) -> str:
     return (
-        f"the NVIDIA driver's library {library} was not found. Install or repair the NVIDIA "
-        "driver, then try again"
+        f"the NVIDIA driver's library {library} was not found, so the GPU cannot be used. "
+        "Install or repair the NVIDIA driver, then try again"
     )
 
 

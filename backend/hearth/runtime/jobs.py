@@ -394,7 +394,8 @@ class UpgradeJobs:
     async def _probe_and_switch(
         self, job: UpgradeJob, target: Target, runtime: installed.InstalledRuntime, model: Path
     ) -> None:
-        label = f"The {target.variant.id} runtime"
+        variant = target.variant
+        label = f"The CUDA {variant.cuda} runtime" if variant.cuda else f"The {variant.id} runtime"
         job.runtime = runtime.folder
         self.feed.stage(job, "probing", f"Testing {target.variant.id} with {model.name}")
         try:

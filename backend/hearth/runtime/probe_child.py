@@ -125,11 +125,8 @@ def run(args: argparse.Namespace) -> int:
     facts["gpu_devices"] = devices = gpu_devices(llama_cpp)
     if args.expect_gpu and backends is not None and backends.gpu_problems and not devices:
         # The runtime's GPU module is there but gives no device: say why in its own words.
-        return _fail(
-            "no_gpu_device",
-            f"The GPU runtime cannot use the GPU: {'; '.join(backends.gpu_problems)}.",
-            **facts,
-        )
+        problems = "; ".join(backends.gpu_problems)
+        return _fail("no_gpu_device", f"{problems[:1].upper()}{problems[1:]}.", **facts)
     if args.expect_gpu and not offload:
         return _fail(
             "no_gpu_offload",

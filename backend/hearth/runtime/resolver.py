@@ -109,7 +109,8 @@ def driver_problem(
     if needed is not None and version_tuple(driver) < version_tuple(needed):
         return (
             f"NVIDIA driver {driver} is too old for {_label(variant)}, which needs driver "
-            f"{needed} or newer on {where}. Update the NVIDIA driver to use the GPU."
+            f"{needed} or newer on {where}. Update the NVIDIA driver to {needed} or newer to use "
+            "the GPU."
         )
     # CUDA minor-version compatibility lets a 12.x runtime run on any 12.x driver past the
     # minimum above; across a major version it fails at load time.
@@ -192,8 +193,9 @@ def recommend(
     if not offerable:
         return _no(
             NOT_PINNED,
-            f"{_sentence(_label(best))} fits this GPU, but its artifacts are not pinned "
-            "(no sha256 in the runtime registry), so it is not offered.",
+            f"{_sentence(_label(best))} fits this GPU, but its download is not pinned yet "
+            "(Hearth has no verified checksum for it), so it is not offered. Hearth keeps "
+            "running on the CPU.",
             candidate=best,
         )
     choice = max(offerable, key=_rank)
@@ -210,7 +212,10 @@ def recommend(
     return Recommendation(
         upgrade=True,
         code=UPGRADE,
-        reason=f"{_sentence(_label(choice))} fits {gpus} with driver {gpu.driver_version}.",
+        reason=(
+            f"{_sentence(_label(choice))} fits {gpus} with driver {gpu.driver_version}. With it "
+            "the model runs on the GPU, usually several times faster than on the CPU."
+        ),
         variant=choice,
         candidate=best,
         download_bytes=build.download_bytes,
@@ -245,7 +250,16 @@ def _cc_refusal(gpus: tuple[Gpu, ...], variants: list[Variant]) -> Recommendatio
         return _no(
             CC_TOO_LOW,
             f"{names} is older than every GPU runtime (the oldest needs compute capability "
-            f"{lowest}).{extra}",
+            f"{lowest}{_generation(lowest)}). Hearth runs on the CPU.{extra}",
         )
     names = ", ".join(_gpu_label(g) for g in gpus)
     return _no(CC_NOT_COVERED, f"No single GPU runtime covers all of: {names}.")
+
+
+# The first GeForce generation of a compute capability, for people who do not know the number.
+_GENERATIONS = {"6.0": "GeForce GTX 10xx", "7.5": "GeForce RTX 20xx", "8.6": "GeForce RTX 30xx"}
+
+
+def _generation(cc: str) -> str:
+    name = _GENERATIONS.get(cc)
+    return f": {name} or newer" if name else ""

@@ -29,7 +29,7 @@ describe('Settings → Hardware & runtime', () => {
     expect(screen.getByTestId('cpu-card')).toHaveTextContent('AVX2 ✓');
     expect(screen.getByTestId('cpu-card')).toHaveTextContent('AVX512 ✗');
     expect(screen.getByTestId('runtime-id')).toHaveTextContent('cpu-bundled (CPU)');
-    expect(screen.getByTestId('recommendation-reason')).toHaveTextContent('artifacts are not pinned');
+    expect(screen.getByTestId('recommendation-reason')).toHaveTextContent('is not pinned yet');
     expect(screen.queryByRole('button', { name: 'Upgrade to GPU' })).toBeNull();
     expect(screen.queryByRole('button', { name: 'Revert to CPU runtime' })).toBeNull();
   });

@@ -27,7 +27,7 @@ export const NOT_PINNED: Recommendation = {
   upgrade: false,
   code: 'artifacts_not_pinned',
   reason:
-    'The CUDA 12.4 runtime fits this GPU, but its artifacts are not pinned (no sha256 in the runtime registry), so it is not offered.',
+    'The CUDA 12.4 runtime fits this GPU, but its download is not pinned yet (Hearth has no verified checksum for it), so it is not offered. Hearth keeps running on the CPU.',
   variant: null,
   candidate: null,
   download_bytes: null,

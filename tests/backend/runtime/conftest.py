@@ -152,6 +152,9 @@ class WheelIndex:
     root: Path
     requests: list[tuple[str, str | None]] = field(default_factory=list)  # (path, Range)
     drop_after: dict[str, int] = field(default_factory=dict)  # file -> bytes, once
+    # file -> an event its response waits for (up to a minute) before sending the body: a test
+    # can watch a download start however fast the loopback is.
+    gates: dict[str, threading.Event] = field(default_factory=dict)
     _httpd: ThreadingHTTPServer | None = None
 
     def add(self, wheel: Wheel, name: str | None = None) -> str:
@@ -200,7 +203,8 @@ def _handler(index: WheelIndex) -> type[BaseHTTPRequestHandler]:
                 return self._listing()
             name = self.path.removeprefix("/files/")
             path = index.root / "files" / name
-            if "/" in name or not path.is_file():
+            # Folders below files/ are served (two wheels may share a name), nothing above it.
+            if ".." in name.split("/") or name.startswith("/") or not path.is_file():
                 self.send_error(404)
                 return
             size = path.stat().st_size
@@ -214,6 +218,9 @@ def _handler(index: WheelIndex) -> type[BaseHTTPRequestHandler]:
                 self.send_response(200)
             self.send_header("Content-Length", str(size - start))
             self.end_headers()
+            gate = index.gates.get(name)
+            if gate is not None:
+                gate.wait(60)
             end = size
             if name in index.drop_after:
                 end = min(size, start + index.drop_after.pop(name))

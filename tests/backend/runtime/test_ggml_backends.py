@@ -121,6 +121,6 @@ def test_a_cuda_module_without_the_driver_says_which_library_is_missing(
     got = loaded_in_child(None, paths=[runtime_with_a_cuda_module_that_needs_the_driver])
     assert got["backends"] == ["CPU"] and got["cpu_variant"]  # the CPU code still runs
     assert got["gpu_problems"] == [
-        "the NVIDIA driver's library libcuda.so.1 was not found. Install or repair the NVIDIA "
-        "driver, then try again"
+        "the NVIDIA driver's library libcuda.so.1 was not found, so the GPU cannot be used. "
+        "Install or repair the NVIDIA driver, then try again"
     ]

@@ -4,9 +4,11 @@ children, and the boots after the switch."""
 
 from __future__ import annotations
 
+import concurrent.futures
 import json
 import subprocess
 import sys
+import threading
 import time
 import zipfile
 from pathlib import Path
@@ -55,13 +57,21 @@ def _wait(server: HearthProcess, path: str, until, timeout: float = 120) -> dict
     raise AssertionError(f"timed out waiting on {path}; last answer: {last}")
 
 
-def _follow(server: HearthProcess, job_id: str) -> list[tuple[str, dict]]:
+def _follow(
+    server: HearthProcess, job_id: str, connected: threading.Event | None = None
+) -> list[tuple[str, dict]]:
+    """Every event of the job's stream; `connected` is set once the first one arrived."""
+    events = []
     with (
         server.client() as client,
         client.stream("GET", f"/api/admin/upgrade-gpu/{job_id}/events") as stream,
     ):
         assert stream.status_code == 200
-        return list(iter_sse(stream))
+        for event in iter_sse(stream):
+            events.append(event)
+            if connected is not None:
+                connected.set()
+    return events
 
 
 def _registry(tmp_path: Path, wheel, url: str, *, kind: str = "cpu", vid: str = "cpu-test"):
@@ -99,7 +109,10 @@ def test_upgrade_switches_respawns_and_loads_the_new_runtime(
         min_speedup=0,
     )
     registry = write_registry(tmp_path / "registry.json", data)
+    # The wheel's bytes wait until the event stream is followed, so every stage is seen.
+    gate = wheel_index.gates[real_wheel.filename] = threading.Event()
     server = _server(tmp_path, registry, probe_models)
+    pool = concurrent.futures.ThreadPoolExecutor(1)
     try:
         with server.client() as client:
             before = client.get("/api/capabilities").json()["runtime"]
@@ -112,7 +125,11 @@ def test_upgrade_switches_respawns_and_loads_the_new_runtime(
             refused = client.post("/api/admin/upgrade-gpu", json={"url": "http://evil/x.whl"})
             assert refused.status_code == 422
 
-        events = _follow(server, job["id"])
+        connected = threading.Event()
+        following = pool.submit(_follow, server, job["id"], connected)
+        assert connected.wait(30)
+        gate.set()
+        events = following.result(timeout=300)
         stages = [data["stage"] for _, data in events]
         assert stages[-1] == "restart_requested", events[-1]
         for stage in ("downloading", "verifying", "unpacking", "probing", "switching"):
@@ -156,6 +173,8 @@ def test_upgrade_switches_respawns_and_loads_the_new_runtime(
             removed = client.delete("/api/admin/runtimes/cpu-test-0.3.36").json()
         assert removed["freed_bytes"] == size > 1_000_000 and not folder.exists()
     finally:
+        gate.set()
+        pool.shutdown()
         assert server.stop() == 0
 
 
@@ -202,7 +221,7 @@ def test_a_runtime_that_hangs_after_the_respawn_is_reverted(tmp_path, wheel_inde
             lambda j: j["state"] != "running",
             timeout=180,
         )
-        assert job["state"] == "failed" and job["reverted_to_cpu"], job
+        assert job["state"] == "failed" and job["reverted_to_cpu"], json.dumps(job)
         assert job["error"]["code"] == "activation_hung"
         caps = _wait(server, "/api/capabilities", lambda c: c["runtime"]["id"] == "cpu-bundled")
         assert caps["runtime"]["error"] is None
@@ -361,8 +380,10 @@ def _cuda_upgrade_fails_naming_the_driver(
             name, job = events[-1]
             assert name == "failed", events[-3:]
             assert job["error"]["code"] == "probe_no_gpu_device", job["error"]
-            assert "libcuda.so.1 was not found" in job["error"]["message"]
-            assert "Install or repair the NVIDIA driver" in job["error"]["message"]
+            assert job["error"]["message"] == (
+                "The CUDA 13.0 runtime: The NVIDIA driver's library libcuda.so.1 was not found, "
+                "so the GPU cannot be used. Install or repair the NVIDIA driver, then try again."
+            )
             after = client.get("/api/capabilities").json()
             assert after["runtime"]["id"] == "cpu-bundled"
             assert after["upgrade"]["last_job"]["error"]["code"] == "probe_no_gpu_device"
@@ -384,7 +405,11 @@ def test_a_cuda_runtime_without_the_nvidia_driver_ends_on_the_cpu_naming_it(
         pytest.skip(str(exc))
     wheel = wheel_of(cuda_standin.wheel_of_folder(runtime, tmp_path / "wheels", LLAMA_VERSION))
     data = cuda_standin.cuda13(
-        variant("cuda-13.0", "cuda", [("llama-cpp-python", wheel, wheel_index.add(wheel))])
+        variant(
+            "cuda-13.0",
+            "cuda",
+            [("llama-cpp-python", wheel, wheel_index.add(wheel, f"cuda-13.0/{wheel.filename}"))],
+        )
     )
     registry = write_registry(tmp_path / "registry.json", data)
     _cuda_upgrade_fails_naming_the_driver(tmp_path, registry, probe_models, wheel.size)
