@@ -35,7 +35,8 @@ class HearthProcess:
         return {"Authorization": f"Bearer {self.token}"}
 
     def client(self, **kwargs) -> httpx.Client:
-        return httpx.Client(base_url=self.url, headers=self.headers, timeout=120, **kwargs)
+        kwargs.setdefault("timeout", 120)
+        return httpx.Client(base_url=self.url, headers=self.headers, **kwargs)
 
     def start(self, timeout: float = 60) -> HearthProcess:
         env = {

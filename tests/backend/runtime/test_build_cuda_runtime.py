@@ -102,7 +102,7 @@ def test_the_pack_is_one_the_app_installs_and_the_pin_follows_the_release_url(sc
         "architectures": "90-real",
         "architectures_tag": "90_real",
         "source": "llama-cpp-python 0.3.36 sdist from PyPI",
-        "llama_cpp": "vendor/llama.cpp of llama-cpp-python 0.3.36",
+        "llama_cpp": "0c1e57098bba43ac29e6e3b677cdceebdd22334f",
         "cmake_flags": ["-DGGML_CUDA=ON"],
         "build_seconds": 1.0,
         "cores": 2,
@@ -141,3 +141,20 @@ def test_a_smoke_build_never_goes_into_the_shipped_registry(script, capsys):
 def test_the_script_is_executable():
     assert os.access(SCRIPT, os.X_OK)
     assert SCRIPT.read_text().startswith("#!/usr/bin/env python3\n")
+
+
+def test_the_llama_cpp_commit_comes_from_the_sdists_git_data(script, tmp_path):
+    import io
+    import tarfile
+
+    commit = "0c1e57098bba43ac29e6e3b677cdceebdd22334f"
+    sdist = tmp_path / "llama_cpp_python-0.3.36.tar.gz"
+    with tarfile.open(sdist, "w:gz") as tar:
+        data = (commit + "\n").encode()
+        info = tarfile.TarInfo("llama_cpp_python-0.3.36/.git/modules/vendor/llama.cpp/HEAD")
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+    assert script.llama_cpp_commit(sdist) == commit
+    facts = script.source_facts(sdist)
+    assert facts["llama_cpp"] == commit
+    assert facts["source"] == f"{sdist.name}, sha256 {script.rw.sha256(sdist)}"
