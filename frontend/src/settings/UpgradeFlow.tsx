@@ -319,8 +319,7 @@ function Consent({ source }: { source: UpgradeSource }) {
       <p>{recommendation.reason}</p>
       {variant && (
         <p>
-          <strong>{variant.kind === 'cuda' ? `NVIDIA CUDA ${variant.cuda}` : variant.id}</strong> runtime
-          (llama-cpp-python {variant.llama_cpp_python}). {variant.description}
+          <strong>What is installed:</strong> {variant.description || `the ${variant.id} runtime`}
         </p>
       )}
       <dl className="facts">
@@ -342,8 +341,9 @@ function Consent({ source }: { source: UpgradeSource }) {
         </ul>
       </details>
       <p className="small">
-        Every file is checked against its pinned SHA-256 before use. The GPU runtime is tested in a separate process
-        before Hearth switches to it and restarts. If it fails, Hearth goes back to the CPU runtime by itself.
+        Every file is checked against the checksum Hearth knows for it before use. The GPU runtime is tested in a
+        separate process before Hearth switches to it and restarts. If it fails, Hearth goes back to the CPU runtime by
+        itself.
       </p>
     </div>
   );
