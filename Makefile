@@ -81,9 +81,13 @@ test-ui: $(FRONTEND_STAMP)
 test-e2e: $(STAMP) $(UI)
 	cd frontend && npm run e2e
 
+# The build scripts without a .py suffix, which ruff does not find by itself.
+SCRIPTS := build/build-backend build/build-cpu-runtime build/build-cuda-runtime build/prove-gpu \
+	build/update-runtime-registry
+
 lint: $(STAMP) $(FRONTEND_STAMP)
-	$(VENV)/bin/ruff check backend tests bench build
-	$(VENV)/bin/ruff format --check backend tests bench build
+	$(VENV)/bin/ruff check backend tests bench build $(SCRIPTS)
+	$(VENV)/bin/ruff format --check backend tests bench build $(SCRIPTS)
 	$(VENV)/bin/mypy backend/hearth
 	cd frontend && npm run lint
 

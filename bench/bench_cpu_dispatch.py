@@ -74,9 +74,7 @@ def decode(runtime: Path, model: Path, variant: str | None) -> tuple[float, str]
         env=env,
         check=False,
     )
-    line = next(
-        (x for x in done.stdout.splitlines() if x.startswith("HEARTH_PROBE_RESULT ")), None
-    )
+    line = next((x for x in done.stdout.splitlines() if x.startswith("HEARTH_PROBE_RESULT ")), None)
     if line is None:
         raise RuntimeError(f"probe failed ({done.returncode}): {done.stderr[-2000:]}")
     result = json.loads(line.split(" ", 1)[1])

@@ -250,7 +250,7 @@ def _cc_refusal(gpus: tuple[Gpu, ...], variants: list[Variant]) -> Recommendatio
         return _no(
             CC_TOO_LOW,
             f"{names} is older than every GPU runtime (the oldest needs compute capability "
-            f"{lowest}{_generation(lowest)}). Hearth runs on the CPU.{extra}",
+            f"{lowest}{_generation(lowest or '')}). Hearth runs on the CPU.{extra}",
         )
     names = ", ".join(_gpu_label(g) for g in gpus)
     return _no(CC_NOT_COVERED, f"No single GPU runtime covers all of: {names}.")
