@@ -8,7 +8,6 @@ first on sys.path really replaces it, Python files and native libraries alike.
 from __future__ import annotations
 
 import compileall
-import hashlib
 import importlib.util
 import logging
 import os
@@ -19,6 +18,8 @@ import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from runtime_wheels import sha256  # beside this file (build/)
 
 log = logging.getLogger(__name__)
 
@@ -66,21 +67,13 @@ def _ignore(directory: str, names: list[str]) -> set[str]:
     return {n for n in names if n in SKIP_DIRS or n.endswith((".pyc", ".pyo"))}
 
 
-def _digest(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def dedupe_libraries(lib_dir: Path) -> dict[str, str]:
     """Wheels cannot hold symlinks, so libllama.so, .so.0 and .so.0.5.0 arrive as three copies.
     Keep the longest name (the real file in a CMake install) and link the others to it."""
     groups: dict[tuple[int, str], list[Path]] = {}
     for path in sorted(lib_dir.iterdir()):
         if path.is_file() and not path.is_symlink():
-            groups.setdefault((path.stat().st_size, _digest(path)), []).append(path)
+            groups.setdefault((path.stat().st_size, sha256(path)), []).append(path)
     links: dict[str, str] = {}
     for paths in groups.values():
         if len(paths) < 2:

@@ -49,7 +49,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         code = server.app.state.session_codes.issue()
         print(f"Open Hearth: {link(server.url, code)}", file=sys.stderr, flush=True)
     server.run()
-    return 75 if server.restart_requested else 0  # 75: respawn me (docs/PROTOCOL.md)
+    from hearth.runtime.switch import RESTART_EXIT_CODE
+
+    return RESTART_EXIT_CODE if server.restart_requested else 0  # respawn me (PROTOCOL.md)
 
 
 def _boot_runtime(settings: Settings, *, apply_rules: bool = True) -> None:

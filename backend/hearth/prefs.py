@@ -18,6 +18,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from hearth.errors import BadRequest
+from hearth.files import write_json_atomic
 from hearth.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -153,13 +154,7 @@ class PrefsStore:
             return Preferences()
 
     def _write(self, prefs: Preferences) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".json.tmp")
-        with tmp.open("w", encoding="utf-8") as handle:
-            json.dump(prefs.model_dump(), handle, indent=2)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, self.path)
+        write_json_atomic(self.path, prefs.model_dump())
 
 
 def _describe(exc: ValidationError) -> str:

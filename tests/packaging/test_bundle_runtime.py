@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import sys
 from pathlib import Path
 
 import pytest
 
+from tests.scripts import load_script
+
 REPO = Path(__file__).resolve().parents[2]
-spec = importlib.util.spec_from_file_location(
-    "bundle_runtime", REPO / "build" / "bundle_runtime.py"
-)
-assert spec and spec.loader
-bundle_runtime = importlib.util.module_from_spec(spec)
-sys.modules["bundle_runtime"] = bundle_runtime
-spec.loader.exec_module(bundle_runtime)
+bundle_runtime = load_script("bundle_runtime.py")
 
 posix_only = pytest.mark.skipif(os.name != "posix", reason="symlinks are a POSIX layout")
 

@@ -7,15 +7,14 @@ A library's vectors are only ever compared with vectors of the identical (name, 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
-import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 from hearth.errors import HearthError
+from hearth.files import sha256_file, write_json_atomic
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +72,7 @@ class HashCache:
             hit = entries.get(key)
             if hit and hit.get("stamp") == stamp:
                 return str(hit["sha256"])
-        digest = file_sha256(file)
+        digest = sha256_file(file)
         with self._lock:
             entries = self._load()
             entries[key] = {"stamp": stamp, "sha256": digest}
@@ -89,18 +88,8 @@ class HashCache:
         return self._entries
 
     def _save(self, entries: dict[str, dict]) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(entries))
-        os.replace(tmp, self.path)
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while block := fh.read(_READ):
-            digest.update(block)
-    return digest.hexdigest()
+        # Not durable: a lost cache only costs hashing the model again.
+        write_json_atomic(self.path, entries, indent=None, durable=False)
 
 
 def pick_embedding_model(names: list[str], configured: str | None) -> str | None:

@@ -19,10 +19,11 @@ from hearth.docs.catalog import DocCatalog
 from hearth.docs.chunking import chunk_sections
 from hearth.docs.embedder import BATCH, Embedder
 from hearth.docs.extract import SUPPORTED, Unusable, extract, kind_for
-from hearth.docs.identity import ModelIdentity, ReindexRequired, file_sha256, reindex_message
+from hearth.docs.identity import ModelIdentity, ReindexRequired, reindex_message
 from hearth.docs.jobs import FileResult, IngestJob
 from hearth.docs.records import DocDocument, DocLibrary
 from hearth.docs.vectors import VectorStore, chunk_metadata
+from hearth.files import sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -299,4 +300,4 @@ class Ingestor:
 
 
 def _hash(path: Path) -> tuple[str, int]:
-    return file_sha256(path), path.stat().st_size
+    return sha256_file(path), path.stat().st_size

@@ -4,15 +4,13 @@ A missing, corrupt or foreign file is never an error: the caller re-detects and 
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from hearth.files import write_json_atomic
 from hearth.hardware.model import HardwareProfile
 
 log = logging.getLogger(__name__)
@@ -104,15 +102,6 @@ def verdict(
 
 
 def write_cache(path: Path, entry: CacheEntry) -> None:
-    """Temporary file in the same folder, then rename, so a reader never sees half a file.
-    No fsync: a cache lost in a power cut only costs one re-detection."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(entry.to_dict(), handle, indent=1)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    """A reader never sees half a file. Not durable: a cache lost in a power cut only costs
+    one re-detection."""
+    write_json_atomic(path, entry.to_dict(), indent=1, durable=False)

@@ -14,10 +14,11 @@ from typing import Any
 
 from hearth.hardware import cache, cpu, fingerprint, host, memory, nvidia_smi, nvml, policy
 from hearth.hardware.model import HardwareProfile, HostInfo
+from hearth.runtime.switch import BUNDLED_ID
 
 log = logging.getLogger(__name__)
 
-DEFAULT_RUNTIME_ID = "cpu-bundled"
+DEFAULT_RUNTIME_ID = BUNDLED_ID
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Literal
 
 from hearth.errors import DownloadError
+from hearth.files import sha256_file
 from hearth.library.library import IMPORT_PREFIX, ModelLibrary, disk_full
 from hearth.net.diskspace import is_out_of_space, space_shortfall
 
@@ -79,7 +80,7 @@ def provision_starter(
     starter_missing, hash_mismatch) or HearthError disk_full, leaving no file behind.
     """
     dest = library.path_for(spec.filename)
-    if dest.is_file() and _sha256_of(dest) == spec.sha256:
+    if dest.is_file() and sha256_file(dest) == spec.sha256:
         return StarterResult("present", dest, f"{spec.filename} is already installed")
     chat = [e.id for e in library.scan() if e.kind == "chat"]
     if chat:
@@ -165,12 +166,4 @@ def _copy_hashing(
                     "starter model: %d%% (%d of %d bytes)", 100 * done // max(total, 1), done, total
                 )
                 next_log += max(total // 10, 1)
-    return hasher.hexdigest()
-
-
-def _sha256_of(path: Path) -> str:
-    hasher = hashlib.sha256()
-    with path.open("rb") as fh:
-        while chunk := fh.read(_CHUNK):
-            hasher.update(chunk)
     return hasher.hexdigest()

@@ -20,14 +20,13 @@ from typing import Any
 from hearth.runtime import installed
 from hearth.runtime.active import ActiveRuntime
 from hearth.runtime.bootstrap import BootResult
-from hearth.runtime.switch import StateFiles
+from hearth.runtime.switch import RESTART_EXIT_CODE, StateFiles
 
 log = logging.getLogger(__name__)
 
 # A hung native call cannot be interrupted; after reverting, the process is ended this long
 # after the restart was requested if it has not exited by itself.
 HARD_EXIT_GRACE = 5.0
-RESTART_EXIT_CODE = 75
 
 
 @dataclass(frozen=True)

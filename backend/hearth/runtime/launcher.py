@@ -24,9 +24,10 @@ import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from hearth.runtime.switch import RESTART_EXIT_CODE
+
 log = logging.getLogger(__name__)
 
-RESTART_CODE = 75
 MAX_CRASH_RESPAWNS = 3
 CRASH_WINDOW = 60.0
 STOP_GRACE = 20.0  # seconds a child gets to shut down after SIGTERM
@@ -70,7 +71,7 @@ def next_step(
         return Step("exit", code=code, reason="stopped")
     if returncode == 0:
         return Step("exit", code=0, reason="the server shut down")
-    if returncode == RESTART_CODE:
+    if returncode == RESTART_EXIT_CODE:
         return Step("respawn", reason="restart requested")
     described = why or describe_exit(returncode if returncode is not None else -9)
     if crashes.recent(now) >= MAX_CRASH_RESPAWNS:

@@ -7,7 +7,6 @@ with its manifest already inside, so a failed or cancelled job never leaves a ha
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import re
@@ -19,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from hearth.errors import HearthError
+from hearth.files import sha256_file
 from hearth.net.diskspace import DEFAULT_RESERVE, DiskUsage, is_out_of_space, space_shortfall
 from hearth.runtime import installed
 from hearth.runtime.registry import Artifact, Build, Registry, Variant
@@ -98,14 +98,6 @@ def check_space(
     problem = space_shortfall(folder, needed, disk_usage=disk_usage, reserve=reserve)
     if problem:
         raise StageError(problem, code="disk_full", status=507)
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(_CHUNK), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def verify_file(path: Path, artifact: Artifact) -> None:

@@ -13,14 +13,17 @@ anything heavy.
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from hearth.files import fsync_dir, write_json_atomic
+
 BUNDLED_ID = "cpu-bundled"
+# A backend that exits with this asks its supervisor for a respawn at once (docs/PROTOCOL.md).
+RESTART_EXIT_CODE = 75
 ACTIVE_FILE = "active.json"
 PENDING_FILE = "pending.json"
 LAST_REVERT_FILE = "last_revert.json"
@@ -179,29 +182,6 @@ def decide_boot(
 # --- I/O ---------------------------------------------------------------------------------------
 
 
-def write_json_atomic(path: Path, data: Any) -> None:
-    """Replace `path` with `data` so that a crash leaves the old file or the new, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with tmp.open("w", encoding="utf-8") as fh:
-        json.dump(data, fh, indent=2)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-    _fsync_dir(path.parent)
-
-
-def _fsync_dir(folder: Path) -> None:
-    # The rename itself must reach the disk; Windows cannot open a directory for this.
-    if os.name != "posix":
-        return
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def read_json(path: Path) -> Any:
     """The decoded file, None when absent or unreadable (a torn file counts as absent)."""
     try:
@@ -240,7 +220,7 @@ class StateFiles:
     def remove_marker(self) -> None:
         (self.root / PENDING_FILE).unlink(missing_ok=True)
         if self.root.is_dir():
-            _fsync_dir(self.root)
+            fsync_dir(self.root)
 
     def write_revert(self, revert: Revert) -> None:
         self.write(self.root / LAST_REVERT_FILE, revert.to_json())

@@ -8,11 +8,11 @@ import pytest
 from hearth.docs.identity import (
     HashCache,
     NoEmbeddingModel,
-    file_sha256,
     pick_embedding_model,
     resolve_identity,
     task_prefixes,
 )
+from hearth.files import sha256_file
 from hearth.library.library import ModelLibrary
 
 
@@ -47,11 +47,11 @@ def test_hash_cache_rehashes_only_changed_files(tmp_path):
     target.write_bytes(b"one")
     cache = HashCache(tmp_path / "hashes.json")
     first = cache.sha256(target)
-    assert first == file_sha256(target)
+    assert first == sha256_file(target)
     # A fresh cache reads the stored hash (same size and mtime: not recomputed).
     assert HashCache(tmp_path / "hashes.json").sha256(target) == first
     target.write_bytes(b"two!")
-    assert cache.sha256(target) == file_sha256(target) != first
+    assert cache.sha256(target) == sha256_file(target) != first
 
 
 def test_renamed_or_altered_copies_are_other_models(tmp_path, minilm_path):

@@ -5,8 +5,6 @@ output is tested by test_upgrade_e2e.py where it has been built."""
 
 from __future__ import annotations
 
-import importlib.machinery
-import importlib.util
 import json
 import os
 import zipfile
@@ -16,6 +14,8 @@ import pytest
 from hearth.runtime import staging
 from hearth.runtime.registry import load_registry
 
+from tests.scripts import load_script
+
 REPO = Path(__file__).resolve().parents[3]
 SCRIPT = REPO / "build" / "build-cuda-runtime"
 REGISTRY = REPO / "backend" / "hearth" / "data" / "runtime-registry.json"
@@ -23,12 +23,7 @@ REGISTRY = REPO / "backend" / "hearth" / "data" / "runtime-registry.json"
 
 @pytest.fixture(scope="module")
 def script():
-    loader = importlib.machinery.SourceFileLoader("build_cuda_runtime", str(SCRIPT))
-    spec = importlib.util.spec_from_loader(loader.name, loader)
-    assert spec is not None
-    module = importlib.util.module_from_spec(spec)
-    loader.exec_module(module)
-    return module
+    return load_script("build-cuda-runtime")
 
 
 def test_the_toolkit_lock_holds_the_registrys_cuda_libraries(script):

@@ -4,8 +4,6 @@ llama-bench) and `build/prove-gpu run` on a GPU machine; neither belongs in CI."
 
 from __future__ import annotations
 
-import importlib.machinery
-import importlib.util
 import io
 import re
 import tarfile
@@ -13,17 +11,14 @@ from pathlib import Path
 
 import pytest
 
+from tests.scripts import load_script
+
 REPO = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture(scope="module")
 def prove():
-    loader = importlib.machinery.SourceFileLoader("prove_gpu", str(REPO / "build" / "prove-gpu"))
-    spec = importlib.util.spec_from_loader(loader.name, loader)
-    assert spec is not None
-    module = importlib.util.module_from_spec(spec)
-    loader.exec_module(module)
-    return module
+    return load_script("prove-gpu")
 
 
 def test_the_carried_packages_are_the_versions_the_project_pins(prove):
