@@ -22,10 +22,10 @@ import httpx
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-from tests.backend.runtime.conftest import (  # noqa: E402
+from tests.backend.runtime.wheels import (  # noqa: E402
     WheelIndex,
-    _cached_wheel,
-    _repack_installed,
+    built_wheel,
+    repack_installed,
     variant,
     wheel_of,
     write_registry,
@@ -99,7 +99,7 @@ def main() -> int:
         models = tmp_path / "models"
         models.mkdir()
         (models / model.name).symlink_to(model)
-        wheel = wheel_of(_cached_wheel() or _repack_installed(tmp_path))
+        wheel = wheel_of(built_wheel() or repack_installed(tmp_path))
         index = WheelIndex(tmp_path / "index").start()
         try:
             url = index.add(wheel)

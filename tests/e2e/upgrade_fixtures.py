@@ -17,14 +17,14 @@ from hearth.runtime.pack import build_pack
 from hearth.runtime.registry import load_registry
 
 from tests.backend.runtime import cuda_standin
-from tests.backend.runtime.conftest import (
+from tests.backend.runtime.wheels import (
     LLAMA_VERSION,
     WheelIndex,
-    _cached_wheel,
-    _repack_installed,
+    built_wheel,
     crashes_in_server,
     host_tags,
     make_wheel,
+    repack_installed,
     variant,
     wheel_of,
     write_registry,
@@ -33,7 +33,7 @@ from tests.backend.runtime.conftest import (
 
 def prepare(work: Path) -> tuple[WheelIndex, dict[str, str]]:
     work.mkdir(parents=True, exist_ok=True)
-    real = wheel_of(_cached_wheel() or _repack_installed(work))
+    real = wheel_of(built_wheel() or repack_installed(work))
     crash = make_wheel(work / "wheels", "server-crash", crashes_in_server())
     index = WheelIndex(work / "index").start()
     real_url = index.add(real)

@@ -83,9 +83,9 @@ def _local_jobs(settings: Settings):
     from hearth.hardware.host import probe_host
     from hearth.hardware.service import HardwareService
     from hearth.library.library import ModelLibrary
-    from hearth.runtime.job import JobConfig
     from hearth.runtime.jobs import UpgradeJobs
     from hearth.runtime.registry import load_registry
+    from hearth.runtime.upgrade_job import JobConfig
 
     library = ModelLibrary(settings.models_dir)
     hardware = HardwareService(

@@ -24,9 +24,9 @@ from hearth.net.diskspace import DiskUsage
 from hearth.net.download import Downloader, DownloadStopped, Progress
 from hearth.net.rate import RateMeter
 from hearth.runtime import installed, probe, staging
-from hearth.runtime.job import TERMINAL, JobConfig, JobFeed, UpgradeJob
 from hearth.runtime.staging import StageError, Target
 from hearth.runtime.switch import Pointer, StateFiles
+from hearth.runtime.upgrade_job import TERMINAL, JobConfig, JobFeed, UpgradeJob
 
 log = logging.getLogger(__name__)
 

@@ -16,10 +16,10 @@ from hearth.errors import NotFound
 from hearth.hardware.host import probe_host
 from hearth.runtime import bootstrap, installed
 from hearth.runtime.activation import Activation
-from hearth.runtime.job import JobConfig
 from hearth.runtime.jobs import UpgradeJobs
 from hearth.runtime.registry import load_registry
 from hearth.runtime.switch import StateFiles
+from hearth.runtime.upgrade_job import JobConfig
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ import pytest
 from hearth.runtime import installed
 from hearth.runtime.switch import Marker, Pointer, StateFiles
 
-from tests.backend.runtime.conftest import make_wheel
+from tests.backend.runtime.wheels import make_wheel
 from tests.backend.server_process import REPO
 
 

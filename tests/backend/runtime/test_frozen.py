@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.backend.runtime.conftest import variant, write_registry
+from tests.backend.runtime.wheels import variant, write_registry
 
 pytestmark = pytest.mark.slow
 

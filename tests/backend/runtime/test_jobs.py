@@ -17,12 +17,12 @@ import httpx
 import pytest
 from hearth.net.download import Downloader
 from hearth.runtime import installed
-from hearth.runtime.job import JobConfig
 from hearth.runtime.jobs import UpgradeJobs
 from hearth.runtime.registry import load_registry
 from hearth.runtime.switch import StateFiles
+from hearth.runtime.upgrade_job import JobConfig
 
-from tests.backend.runtime.conftest import (
+from tests.backend.runtime.wheels import (
     CRASHES,
     HANGS,
     IMPORT_FAILS,

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from hearth.runtime.installed import folder_size
 
-from tests.backend.runtime.conftest import variant, write_registry
+from tests.backend.runtime.wheels import variant, write_registry
 from tests.backend.server_process import REPO, HearthProcess
 
 BODY_LIMIT = 1024 * 1024  # the server's body limit in the upload test

@@ -19,7 +19,7 @@ from hearth.runtime.installed import folder_size
 
 from tests.backend.api.sse_client import sse as iter_sse
 from tests.backend.runtime import cuda_standin
-from tests.backend.runtime.conftest import (
+from tests.backend.runtime.wheels import (
     LLAMA_VERSION,
     crashes_in_server,
     hangs_in_server,
