@@ -140,10 +140,14 @@ def prune(raw: Path, wheel: Path) -> list[str]:
 _STEP = re.compile(r"\[(\d+)/(\d+)\]")
 
 
-def compile_with_progress(cmd: list[str], env: dict[str, str]) -> tuple[int, list[str]]:
+def compile_with_progress(
+    cmd: list[str], env: dict[str, str], ledger: Path | None = None
+) -> tuple[int, list[str]]:
     """Run pip wheel -v, showing the compiler's step count every 30 s instead of its every line;
-    returns the exit code and the last lines (shown only on failure)."""
+    returns the exit code and the last lines (shown only on failure). `ledger` keeps the
+    seconds spent so far, across resumed runs, to within 30 s."""
     tail: collections.deque[str] = collections.deque(maxlen=80)
+    before = float(ledger.read_text(encoding="utf-8")) if ledger and ledger.exists() else 0.0
     started = last = time.monotonic()
     proc = subprocess.Popen(
         cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace"
@@ -156,7 +160,12 @@ def compile_with_progress(cmd: list[str], env: dict[str, str]) -> tuple[int, lis
         if step and now - last >= 30:
             last = now
             say(f"  compiling: step {step.group(1)} of {step.group(2)}, {now - started:.0f} s")
-    return proc.wait(), list(tail)
+            if ledger is not None:
+                ledger.write_text(f"{before + now - started:.0f}", encoding="utf-8")
+    code = proc.wait()
+    if ledger is not None:
+        ledger.write_text(f"{before + time.monotonic() - started:.0f}", encoding="utf-8")
+    return code, list(tail)
 
 
 def build(
@@ -169,9 +178,12 @@ def build(
     source: str | None = None,
     expect: str = "about 12 minutes on 2 cores",
     extra_facts: Callable[[Path], dict] | None = None,
+    resume_in: Path | None = None,
 ) -> tuple[Path, dict]:
     """Compile `source` (the PyPI sdist of `version` by default) into `folder`, whole or not at
-    all; `extra_facts(build_dir)` adds to the record what only the build knows."""
+    all; `extra_facts(wheel)` adds to the record what only the build knows. With `resume_in`,
+    the unpacked source and CMake's build tree are kept there, so a killed build goes on from
+    its last compiled file (the CUDA release build takes hours on 2 cores)."""
     jobs = str(os.cpu_count() or 2)
     say(
         f"compiling llama-cpp-python {version} with {' '.join(flags)} on {jobs} cores "
@@ -186,14 +198,26 @@ def build(
     folder.parent.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     tmp = tempfile.mkdtemp(dir=folder.parent, prefix=".building-")
+    target = source or f"llama-cpp-python=={version}"
+    settings: list[str] = []
+    ledger = None
+    if resume_in is not None:
+        if source is None:
+            raise BuildError("a resumable build needs the sdist's path")
+        # CMake refuses a build tree whose source folder moved, and pip unpacks an sdist to a
+        # new temporary folder each time: so the source is unpacked once, to a fixed place.
+        target = str(unpack_once(Path(source), resume_in / "src"))
+        settings = [f"--config-settings=build-dir={resume_in / 'cmake'}"]
+        ledger = resume_in / "seconds"
+        say(f"build tree {resume_in} (kept: a stopped build resumes from there)")
     try:
         returncode, tail = compile_with_progress(
             [
                 python, "-m", "pip", "wheel", "-v", "--no-cache-dir", "--no-deps",
-                "--no-binary", "llama-cpp-python", "--wheel-dir", tmp,
-                source or f"llama-cpp-python=={version}",
+                "--no-binary", "llama-cpp-python", *settings, "--wheel-dir", tmp, target,
             ],
             full_env,
+            ledger,
         )  # fmt: skip
         if returncode != 0:
             sys.stderr.write("".join(tail))
@@ -201,7 +225,9 @@ def build(
         raws = sorted(Path(tmp).glob(f"llama_cpp_python-{version}-*.whl"))
         if not raws:
             raise BuildError(f"pip wheel left no llama_cpp_python-{version} wheel")
-        seconds = round(time.monotonic() - started, 1)
+        seconds = round(
+            float(ledger.read_text(encoding="utf-8")) if ledger else time.monotonic() - started, 1
+        )
         raw = raws[-1].rename(Path(tmp) / f"{raws[-1].name}.raw")
         wheel = Path(tmp) / raws[-1].name
         dropped = prune(raw, wheel)
@@ -223,5 +249,22 @@ def build(
         os.replace(tmp, folder)  # whole or not at all: a killed build leaves no half wheel
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+    if resume_in is not None:
+        shutil.rmtree(resume_in, ignore_errors=True)  # gigabytes of objects, no longer needed
     say(f"built {wheel.name} ({facts['size'] / 1e6:.1f} MB) in {seconds:.0f} s")
     return folder / wheel.name, facts
+
+
+def unpack_once(sdist: Path, into: Path) -> Path:
+    """The sdist's top folder under `into`, unpacked whole (a marker file is written last)."""
+    import tarfile
+
+    done = into / ".unpacked"
+    if done.exists() and done.read_text(encoding="utf-8") == sdist.name:
+        return next(p for p in into.iterdir() if p.is_dir())
+    shutil.rmtree(into, ignore_errors=True)
+    into.mkdir(parents=True)
+    with tarfile.open(sdist) as tar:
+        tar.extractall(into, filter="data")
+    done.write_text(sdist.name, encoding="utf-8")
+    return next(p for p in into.iterdir() if p.is_dir())

@@ -22,15 +22,17 @@ from hearth.api import session as session_api
 from hearth.chat.service import ChatService
 from hearth.docs.service import DocumentService
 from hearth.engine.factory import LocalFactory, RemoteFactory
-from hearth.engine.manager import ModelManager
+from hearth.engine.manager import EngineFactory, ModelManager
 from hearth.errors import HearthError
+from hearth.hardware.meter import GpuMeter
 from hearth.hardware.service import HardwareService
 from hearth.library.downloads import DownloadManager
 from hearth.library.library import ModelLibrary
 from hearth.prefs import PrefsStore
 from hearth.runtime import bootstrap
-from hearth.runtime import service as runtime_service
+from hearth.runtime.service import RuntimeService
 from hearth.security import BodyTooLarge, SecurityConfig, SecurityMiddleware, error_body
+from hearth.session_codes import SessionCodes
 from hearth.settings import Settings
 from hearth.store.conversations import ConversationStore
 from hearth.store.db import close_database, open_database
@@ -38,7 +40,9 @@ from hearth.store.db import close_database, open_database
 log = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings, token: str) -> FastAPI:
+def create_app(settings: Settings, token: str, *, factory: EngineFactory | None = None) -> FastAPI:
+    """`factory` replaces the engines the settings choose (tests pass a scripted one)."""
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -56,12 +60,7 @@ def create_app(settings: Settings, token: str) -> FastAPI:
             release_url=settings.runtime_release_url,
         )
         prefs = PrefsStore(settings.data_dir)
-        factory = (
-            LocalFactory(settings, library, hardware, prefs)
-            if settings.engine == "llama"
-            else RemoteFactory(settings)
-        )
-        manager = ModelManager(factory)
+        manager = ModelManager(factory or _factory(settings, library, hardware, prefs))
         store = ConversationStore(engine)
         app.state.hardware = hardware
         app.state.library = library
@@ -74,12 +73,14 @@ def create_app(settings: Settings, token: str) -> FastAPI:
         )
         app.state.prefs = prefs
         app.state.db = engine  # read-only queries of the monitor's answer history
-        app.state.gpu_meter = metrics_api.GpuMeter()
-        await runtime_service.start(app)  # upgrade jobs; proves a just-switched runtime
+        app.state.gpu_meter = GpuMeter()
+        runtime = RuntimeService(settings, manager, library, hardware, app.state.restart)
+        app.state.upgrades = runtime.jobs
+        await runtime.start()  # upgrade jobs; proves a just-switched runtime
         try:
             yield
         finally:
-            await runtime_service.stop(app)
+            await runtime.stop()
             app.state.gpu_meter.close()
             await app.state.chat.stop_all()
             await app.state.documents.aclose()
@@ -87,15 +88,12 @@ def create_app(settings: Settings, token: str) -> FastAPI:
             manager.close()
             close_database(engine)
 
-    if settings.network_guard:
-        from hearth.docs import netguard
-
-        netguard.install(settings.logs_dir / "network-guard.jsonl")
     app = FastAPI(title="Hearth", version=hearth.__version__, lifespan=lifespan)
     app.state.settings = settings
     app.state.token = token  # handed out once per one-time code by POST /api/session
-    app.state.session_codes = session_api.SessionCodes()
-    _install_error_handlers(app)
+    app.state.session_codes = SessionCodes()
+    app.state.restart = lambda: _request_restart(app)
+    install_error_handlers(app)
     for router in (
         system.router,
         chat.router,
@@ -124,6 +122,23 @@ def create_app(settings: Settings, token: str) -> FastAPI:
     return app
 
 
+def _request_restart(app: FastAPI) -> None:
+    """Ask the supervisor for a respawn (exit 75): hearth.server.Server puts its hook on the app."""
+    hook = getattr(app.state, "request_restart", None)
+    if hook is None:
+        log.warning("no supervisor in this process: restart Hearth to load the new runtime")
+        return
+    hook()
+
+
+def _factory(
+    settings: Settings, library: ModelLibrary, hardware: HardwareService, prefs: PrefsStore
+) -> EngineFactory:
+    if settings.engine == "llama":
+        return LocalFactory(settings, library, hardware, prefs)
+    return RemoteFactory(settings)
+
+
 def _error(request: Request, status: int, code: str, message: str) -> JSONResponse:
     return JSONResponse(
         status_code=status,
@@ -137,7 +152,10 @@ def _json(body: bytes) -> object:
     return json.loads(body)
 
 
-def _install_error_handlers(app: FastAPI) -> None:
+def install_error_handlers(app: FastAPI) -> None:
+    """Hearth's errors, validation errors and oversized bodies in the one JSON error shape (also
+    for tests that mount a single router)."""
+
     @app.exception_handler(HearthError)
     async def hearth_error(request: Request, exc: HearthError) -> JSONResponse:
         if exc.status >= 500:

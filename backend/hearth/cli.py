@@ -30,6 +30,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
         from hearth.runtime.launcher import watch_launcher
 
         watch_launcher()
+    if settings.network_guard:
+        # Process-wide and for good (an audit hook), so here at process start, not per app.
+        from hearth import netguard
+
+        netguard.install(settings.logs_dir / "network-guard.jsonl")
     from hearth.server import Server, token_for
 
     token, generated = token_for(settings)
@@ -43,7 +48,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         flush=True,
     )
     if not settings.supervised:
-        from hearth.api.session import link
+        from hearth.session_codes import link
 
         # Web mode: a one-time code in the #fragment, which the page trades for the token.
         code = server.app.state.session_codes.issue()

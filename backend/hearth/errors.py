@@ -48,6 +48,12 @@ class ModelLoadError(HearthError):
     status = 500
 
 
+class GenerationFailed(HearthError):
+    """Something unexpected inside the engine ended an answer (the reason is logged)."""
+
+    code = "generation_failed"
+
+
 class DownloadError(HearthError):
     code = "download_failed"
     status = 502

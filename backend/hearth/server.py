@@ -12,6 +12,7 @@ import threading
 import uvicorn
 
 from hearth.app import create_app
+from hearth.engine.manager import EngineFactory
 from hearth.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -59,12 +60,19 @@ class _Uvicorn(uvicorn.Server):
 class Server:
     """A uvicorn server on a socket we bound ourselves, so port 0 gives a real, known port."""
 
-    def __init__(self, settings: Settings, token: str, *, announce: bool = False):
+    def __init__(
+        self,
+        settings: Settings,
+        token: str,
+        *,
+        announce: bool = False,
+        factory: EngineFactory | None = None,
+    ):
         self.settings = settings
         self.token = token
         self.sock = bind(settings.port)
         self.port: int = self.sock.getsockname()[1]
-        self.app = create_app(settings, token)
+        self.app = create_app(settings, token, factory=factory)
         config = uvicorn.Config(
             self.app,
             log_config=None,

@@ -1,1 +1,2 @@
-"""Thin HTTP routes; the work lives in the services on `app.state`."""
+"""Thin HTTP routes; the work lives in the services, which each route names through
+hearth.api.deps."""

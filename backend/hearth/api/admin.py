@@ -5,34 +5,25 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.background import BackgroundTask
 from starlette.responses import StreamingResponse
 
-from hearth.api.sse import frame, sse_response
+from hearth.api.deps import RestartDep, SettingsDep, UpgradesDep
+from hearth.api.sse import snapshot_response
 from hearth.errors import BadRequest, HearthError
 from hearth.net.diskspace import is_out_of_space
 from hearth.runtime import bootstrap, installed, manage
-from hearth.runtime.jobs import UpgradeJobs
-from hearth.runtime.service import request_restart
 from hearth.runtime.switch import BUNDLED_ID
 
 router = APIRouter(prefix="/api/admin", tags=["admin"])
 
 _VARIANT = r"^[a-z0-9][a-z0-9.\-]*$"
-
-
-def _jobs(request: Request) -> UpgradeJobs:
-    return request.app.state.upgrades
-
-
-JobsDep = Annotated[UpgradeJobs, Depends(_jobs)]
 
 
 class UpgradeRequest(BaseModel):
@@ -51,7 +42,7 @@ def _answer(job: dict[str, Any], created: bool) -> JSONResponse:
 
 
 @router.post("/upgrade-gpu")
-async def start_upgrade(jobs: JobsDep, body: UpgradeRequest | None = None) -> JSONResponse:
+async def start_upgrade(jobs: UpgradesDep, body: UpgradeRequest | None = None) -> JSONResponse:
     """Start the upgrade (the recommended variant unless one is named); 200 with the job that is
     already running."""
     job, created = await jobs.start(body.variant if body else None)
@@ -59,7 +50,7 @@ async def start_upgrade(jobs: JobsDep, body: UpgradeRequest | None = None) -> JS
 
 
 @router.post("/upgrade-gpu/pack")
-async def start_pack_upgrade(request: Request, jobs: JobsDep) -> JSONResponse:
+async def start_pack_upgrade(request: Request, jobs: UpgradesDep) -> JSONResponse:
     """A runtime pack as the raw body (a zip), or `{"pack_path": ...}` as JSON."""
     if request.headers.get("content-type", "").split(";")[0].strip() == "application/json":
         try:
@@ -102,64 +93,57 @@ async def _receive(request: Request, root: Path) -> Path:
 
 
 @router.get("/upgrade-gpu")
-async def current_upgrade(jobs: JobsDep) -> dict[str, Any]:
+async def current_upgrade(jobs: UpgradesDep) -> dict[str, Any]:
     return {"job": jobs.current()}
 
 
 @router.get("/upgrade-gpu/{job_id}")
-async def get_upgrade(job_id: str, jobs: JobsDep) -> dict[str, Any]:
+async def get_upgrade(job_id: str, jobs: UpgradesDep) -> dict[str, Any]:
     return jobs.get(job_id)
 
 
 @router.get("/upgrade-gpu/{job_id}/events")
-async def upgrade_events(job_id: str, jobs: JobsDep) -> StreamingResponse:
+async def upgrade_events(job_id: str, jobs: UpgradesDep) -> StreamingResponse:
     """SSE: `progress` with the job on every change; ends with `done`, `failed` or `cancelled`,
     or after the `restart_requested` progress event (the backend then restarts)."""
     snapshots = jobs.subscribe(job_id)  # NotFound before the stream starts
-
-    async def body() -> AsyncIterator[bytes]:
-        try:
-            async for snapshot in snapshots:
-                state = snapshot["state"]
-                yield frame(state if state != "running" else "progress", snapshot)
-        finally:
-            await snapshots.aclose()
-
-    return sse_response(body())
+    return snapshot_response(
+        snapshots, lambda s: "progress" if s["state"] == "running" else s["state"]
+    )
 
 
 @router.delete("/upgrade-gpu/{job_id}")
-async def cancel_upgrade(job_id: str, jobs: JobsDep) -> dict[str, Any]:
+async def cancel_upgrade(job_id: str, jobs: UpgradesDep) -> dict[str, Any]:
     return await jobs.cancel(job_id)
 
 
 @router.get("/runtimes")
-async def list_runtimes(request: Request) -> dict[str, Any]:
-    return await asyncio.to_thread(manage.list_runtimes, request.app.state.settings.data_dir)
+async def list_runtimes(settings: SettingsDep) -> dict[str, Any]:
+    return await asyncio.to_thread(manage.list_runtimes, settings.data_dir)
 
 
 @router.delete("/runtimes/{runtime_id}")
-async def remove_runtime(runtime_id: str, request: Request) -> dict[str, Any]:
-    if _jobs(request).busy() is not None:
+async def remove_runtime(
+    runtime_id: str, jobs: UpgradesDep, settings: SettingsDep
+) -> dict[str, Any]:
+    if jobs.busy() is not None:
         raise HearthError(
             "An upgrade is running; wait for it to end.", code="upgrade_running", status=409
         )
-    return await asyncio.to_thread(
-        manage.remove_runtime, request.app.state.settings.data_dir, runtime_id
-    )
+    return await asyncio.to_thread(manage.remove_runtime, settings.data_dir, runtime_id)
 
 
 @router.post("/runtime/rollback")
-async def rollback(request: Request) -> JSONResponse:
+async def rollback(jobs: UpgradesDep, settings: SettingsDep, restart: RestartDep) -> JSONResponse:
     """Back to the bundled CPU runtime: answers, then the backend exits 75 to be respawned."""
-    if _jobs(request).running():
+    if jobs.running():
         raise HearthError(
             "An upgrade is running; cancel it first.", code="upgrade_running", status=409
         )
-    previous = await asyncio.to_thread(manage.rollback, request.app.state.settings.data_dir)
+    previous = await asyncio.to_thread(manage.rollback, settings.data_dir)
     # Already running on the bundled runtime: nothing to reload.
-    restart = not previous.bundled or bootstrap.current().folder is not None
+    reload = not previous.bundled or bootstrap.current().folder is not None
     return JSONResponse(
-        {"active": BUNDLED_ID, "previous": previous.variant, "restart_requested": restart},
-        background=BackgroundTask(request_restart, request.app) if restart else None,
+        {"active": BUNDLED_ID, "previous": previous.variant, "restart_requested": reload},
+        background=BackgroundTask(restart) if reload else None,
     )

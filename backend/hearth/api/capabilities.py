@@ -3,20 +3,13 @@ recommendation and upgrade state, as one document."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter
 
-from hearth.hardware.service import HardwareService
+from hearth.api.deps import HardwareDep
 
 router = APIRouter(prefix="/api/capabilities", tags=["capabilities"])
-
-
-def _hardware(request: Request) -> HardwareService:
-    return request.app.state.hardware
-
-
-HardwareDep = Annotated[HardwareService, Depends(_hardware)]
 
 
 # Plain `def`: detection runs nvidia-smi and reads files, so FastAPI runs these in its threadpool.

@@ -1,34 +1,55 @@
-"""Typed access to the services the app keeps on `app.state`."""
+"""Every service a route depends on, typed, in one place: routes never read `app.state`.
+
+The app builds the services (hearth.app) and keeps them on `app.state`; these aliases are the
+only readers, so a route's signature says what it needs.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from sqlalchemy.engine import Engine
 
 from hearth.chat.service import ChatService
+from hearth.docs.service import DocumentService
 from hearth.engine.manager import ModelManager
+from hearth.hardware.meter import GpuMeter
+from hearth.hardware.service import HardwareService
+from hearth.library.downloads import DownloadManager
+from hearth.library.library import ModelLibrary
+from hearth.prefs import PrefsStore
+from hearth.runtime.jobs import UpgradeJobs
+from hearth.session_codes import SessionCodes
 from hearth.settings import Settings
 from hearth.store.conversations import ConversationStore
 
 
-def _settings(request: Request) -> Settings:
-    return request.app.state.settings
+def _state(name: str, *, optional: bool = False) -> Callable[[Request], Any]:
+    def get(request: Request) -> Any:
+        return (
+            getattr(request.app.state, name, None) if optional else getattr(request.app.state, name)
+        )
+
+    get.__name__ = f"state_{name}"
+    return get
 
 
-def _models(request: Request) -> ModelManager:
-    return request.app.state.models
-
-
-def _chat(request: Request) -> ChatService:
-    return request.app.state.chat
-
-
-def _store(request: Request) -> ConversationStore:
-    return request.app.state.conversations
-
-
-SettingsDep = Annotated[Settings, Depends(_settings)]
-ModelsDep = Annotated[ModelManager, Depends(_models)]
-ChatDep = Annotated[ChatService, Depends(_chat)]
-StoreDep = Annotated[ConversationStore, Depends(_store)]
+SettingsDep = Annotated[Settings, Depends(_state("settings"))]
+ModelsDep = Annotated[ModelManager, Depends(_state("models"))]
+# Apps that mount only the library routes (their own tests) run without a model manager.
+OptionalModelsDep = Annotated[ModelManager | None, Depends(_state("models", optional=True))]
+ChatDep = Annotated[ChatService, Depends(_state("chat"))]
+StoreDep = Annotated[ConversationStore, Depends(_state("conversations"))]
+LibraryDep = Annotated[ModelLibrary, Depends(_state("library"))]
+DownloadsDep = Annotated[DownloadManager, Depends(_state("downloads"))]
+HardwareDep = Annotated[HardwareService, Depends(_state("hardware"))]
+DocsDep = Annotated[DocumentService, Depends(_state("documents"))]
+PrefsDep = Annotated[PrefsStore, Depends(_state("prefs"))]
+UpgradesDep = Annotated[UpgradeJobs, Depends(_state("upgrades"))]
+MeterDep = Annotated[GpuMeter, Depends(_state("gpu_meter"))]
+DbDep = Annotated[Engine, Depends(_state("db"))]  # read-only queries of the answer history
+SessionCodesDep = Annotated[SessionCodes, Depends(_state("session_codes"))]
+TokenDep = Annotated[str, Depends(_state("token"))]
+RestartDep = Annotated[Callable[[], None], Depends(_state("restart"))]  # respawn the backend

@@ -9,9 +9,10 @@ import threading
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from hearth.api.deps import DocsDep
 from hearth.api.sse import frame, sse_response
 from hearth.docs.catalog import MAX_NAME
 from hearth.docs.jobs import IngestJob
@@ -24,13 +25,6 @@ router = APIRouter(tags=["documents"])
 MAX_QUERY = 4000
 MAX_PATHS = 1000
 UPLOAD_PATH = "/api/documents/upload"
-
-
-def _documents(request: Request) -> DocumentService:
-    return request.app.state.documents
-
-
-DocsDep = Annotated[DocumentService, Depends(_documents)]
 
 
 class LibraryBody(BaseModel):

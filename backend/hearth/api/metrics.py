@@ -1,167 +1,29 @@
-"""Live system metrics for the UI's monitor: CPU, RAM, GPU utilization and VRAM as Server-Sent
-Events about once a second, and the speed of recent answers.
-
-CPU and RAM come from psutil. GPUs come from NVML through `hearth.hardware.nvml.load_pynvml` (or
-an injected loader, so tests hand in a fake); without NVML the GPU series are absent and every
-sample says why. CPU load is computed from two readings of the CPU times owned by one stream, so
-two open monitors do not skew each other the way psutil.cpu_percent's shared state would.
-"""
+"""Live system metrics for the UI's monitor as Server-Sent Events about once a second (the
+sampling is hearth.hardware.meter's), and the speed of recent answers."""
 
 from __future__ import annotations
 
 import asyncio
-import logging
-import threading
-import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator
 from typing import Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from sqlmodel import col, select
 
+from hearth.api.deps import DbDep, MeterDep
 from hearth.api.sse import frame, sse_response
-from hearth.hardware.nvml import NvmlUnavailable, load_pynvml
-
-log = logging.getLogger(__name__)
+from hearth.hardware.meter import Sampler
 
 router = APIRouter(prefix="/api/metrics", tags=["metrics"])
 
 
-def busy_fraction(before: Sequence[Any], after: Sequence[Any]) -> list[float]:
-    """Per-core busy share between two psutil.cpu_times(percpu=True) readings (pure)."""
-    shares = []
-    for old, new in zip(before, after, strict=False):
-        total = sum(new) - sum(old)
-        idle = (new.idle - old.idle) + (getattr(new, "iowait", 0) - getattr(old, "iowait", 0))
-        shares.append(0.0 if total <= 0 else max(0.0, min(1.0, (total - idle) / total)))
-    return shares
-
-
-class GpuMeter:
-    """NVML opened once and kept open while the app runs; `reason` says why there are no GPUs."""
-
-    def __init__(self, loader: Callable[[], Any] = load_pynvml):
-        self._loader = loader
-        self._lock = threading.Lock()
-        self._nvml: Any = None
-        self._handles: list[Any] = []
-        self._names: list[str] = []
-        self.reason: str | None = None
-        self._started = False
-
-    def _start(self) -> None:
-        self._started = True
-        try:
-            nvml = self._loader()
-        except NvmlUnavailable as exc:
-            self.reason = exc.reason
-            return
-        try:
-            nvml.nvmlInit()
-            count = nvml.nvmlDeviceGetCount()
-            handles = [nvml.nvmlDeviceGetHandleByIndex(i) for i in range(count)]
-            names = [_text(nvml.nvmlDeviceGetName(h)) for h in handles]
-        except Exception as exc:  # a missing driver must not break the monitor
-            self.reason = f"NVML could not start: {exc}"
-            return
-        if not handles:
-            self.reason = "NVML found no NVIDIA GPU"
-        self._nvml, self._handles, self._names = nvml, handles, names
-
-    def read(self) -> list[dict[str, Any]] | None:
-        """One reading per GPU, or None (see `reason`)."""
-        with self._lock:
-            if not self._started:
-                self._start()
-            if self._nvml is None or not self._handles:
-                return None
-            out = []
-            for index, handle in enumerate(self._handles):
-                out.append(self._read_one(index, handle))
-            return out
-
-    def _read_one(self, index: int, handle: Any) -> dict[str, Any]:
-        nvml = self._nvml
-        reading: dict[str, Any] = {"index": index, "name": self._names[index]}
-        try:
-            util = nvml.nvmlDeviceGetUtilizationRates(handle)
-            reading["util_percent"] = float(util.gpu)
-        except Exception as exc:
-            reading["util_percent"], reading["util_error"] = None, str(exc)
-        try:
-            memory = nvml.nvmlDeviceGetMemoryInfo(handle)
-            reading["memory_used_bytes"] = int(memory.used)
-            reading["memory_total_bytes"] = int(memory.total)
-        except Exception as exc:
-            reading["memory_used_bytes"] = reading["memory_total_bytes"] = None
-            reading["memory_error"] = str(exc)
-        return reading
-
-    def close(self) -> None:
-        with self._lock:
-            if self._nvml is not None:
-                try:
-                    self._nvml.nvmlShutdown()
-                except Exception as exc:
-                    log.debug("nvmlShutdown failed: %s", exc)
-            self._nvml, self._handles = None, []
-
-
-def _text(value: Any) -> str:
-    return value.decode("utf-8", errors="replace") if isinstance(value, bytes) else str(value)
-
-
-class Sampler:
-    """One stream's readings: the previous CPU times live here, not in psutil."""
-
-    def __init__(self, gpus: GpuMeter, psutil_module: Any = None):
-        if psutil_module is None:
-            import psutil
-
-            psutil_module = psutil
-        self._ps = psutil_module
-        self._gpus = gpus
-        self._cpu_before = self._ps.cpu_times(percpu=True)
-        self._process = self._ps.Process()
-        self._process.cpu_percent(None)  # primes the process counter
-
-    def sample(self) -> dict[str, Any]:
-        cpu_now = self._ps.cpu_times(percpu=True)
-        cores = busy_fraction(self._cpu_before, cpu_now)
-        self._cpu_before = cpu_now
-        memory = self._ps.virtual_memory()
-        gpus = self._gpus.read()
-        return {
-            "t": time.time(),
-            "cpu": {
-                "percent": round(100 * sum(cores) / len(cores), 1) if cores else None,
-                "per_core": [round(100 * c, 1) for c in cores],
-            },
-            "memory": {
-                "total_bytes": int(memory.total),
-                "used_bytes": int(memory.total - memory.available),
-                "percent": float(memory.percent),
-            },
-            "process": {
-                "rss_bytes": int(self._process.memory_info().rss),
-                "cpu_percent": float(self._process.cpu_percent(None)),
-            },
-            "gpus": gpus,
-            "gpu_reason": None if gpus is not None else self._gpus.reason,
-        }
-
-
-def _meter(request: Request) -> GpuMeter:
-    return request.app.state.gpu_meter
-
-
 @router.get("/stream")
 async def stream(
-    request: Request,
+    meter: MeterDep,
     interval: float = Query(default=1.0, ge=0.2, le=10.0, description="Seconds between samples"),
 ):
     """`event: sample` with CPU, RAM, process and GPU readings, until the client leaves."""
-    sampler = await asyncio.to_thread(Sampler, _meter(request))
+    sampler = await asyncio.to_thread(Sampler, meter)
 
     async def body() -> AsyncIterator[bytes]:
         # CPU load is measured over the pause before each sample; a short first one fills the
@@ -176,9 +38,7 @@ async def stream(
 
 
 @router.get("/answers")
-def recent_answers(
-    request: Request, limit: int = Query(default=50, ge=1, le=500)
-) -> dict[str, Any]:
+def recent_answers(db: DbDep, limit: int = Query(default=50, ge=1, le=500)) -> dict[str, Any]:
     """Speed of the most recent finished answers, oldest first, for the tokens/s history."""
     from hearth.store.db import session_scope
     from hearth.store.models import Message
@@ -189,7 +49,7 @@ def recent_answers(
         .order_by(col(Message.id).desc())
         .limit(limit)
     )
-    with session_scope(request.app.state.db) as session:
+    with session_scope(db) as session:
         rows = list(session.exec(query).all())
     return {
         "answers": [

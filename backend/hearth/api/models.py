@@ -6,7 +6,6 @@ Thin: the work is in `hearth.library`; errors are HearthErrors that the app maps
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -15,9 +14,9 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 from starlette.responses import StreamingResponse
 
-from hearth.api.sse import frame, sse_response
-from hearth.library.downloads import DownloadManager
-from hearth.library.library import ModelEntry, ModelLibrary
+from hearth.api.deps import DownloadsDep, LibraryDep, OptionalModelsDep
+from hearth.api.sse import snapshot_response
+from hearth.library.library import ModelEntry
 
 router = APIRouter(prefix="/api/models", tags=["models"])
 
@@ -28,14 +27,6 @@ class ImportRequest(BaseModel):
 
 class DownloadRequest(BaseModel):
     catalogue_id: str = Field(min_length=1)
-
-
-def _library(request: Request) -> ModelLibrary:
-    return request.app.state.library
-
-
-def _downloads(request: Request) -> DownloadManager:
-    return request.app.state.downloads
 
 
 def entry_json(entry: ModelEntry) -> dict[str, Any]:
@@ -55,28 +46,29 @@ def entry_json(entry: ModelEntry) -> dict[str, Any]:
 
 
 @router.get("")
-def list_models(request: Request) -> dict[str, Any]:
-    return {"models": [entry_json(e) for e in _library(request).scan()]}
+def list_models(library: LibraryDep) -> dict[str, Any]:
+    return {"models": [entry_json(e) for e in library.scan()]}
 
 
 @router.post("/import", status_code=201)
-def import_model(body: ImportRequest, request: Request) -> dict[str, Any]:
-    return entry_json(_library(request).import_path(Path(body.path)))
+def import_model(body: ImportRequest, library: LibraryDep) -> dict[str, Any]:
+    return entry_json(library.import_path(Path(body.path)))
 
 
 @router.post("/upload", status_code=201)
 async def upload_model(
-    request: Request, filename: str = Query(min_length=1, description="Name to save it as")
+    request: Request,
+    library: LibraryDep,
+    filename: str = Query(min_length=1, description="Name to save it as"),
 ) -> dict[str, Any]:
     """The raw request body is the GGUF file (not multipart), streamed to disk."""
-    entry = await _library(request).import_stream(filename, request.stream())
+    entry = await library.import_stream(filename, request.stream())
     return entry_json(entry)
 
 
 @router.get("/catalogue")
-async def catalogue(request: Request) -> dict[str, Any]:
+async def catalogue(library: LibraryDep, downloads: DownloadsDep) -> dict[str, Any]:
     # On the event loop, not in a thread: it reads the download jobs, which the loop mutates.
-    library, downloads = _library(request), _downloads(request)
     return {
         "models": [
             {
@@ -90,60 +82,51 @@ async def catalogue(request: Request) -> dict[str, Any]:
 
 
 @router.post("/downloads", status_code=202)
-async def start_download(body: DownloadRequest, request: Request) -> dict[str, Any]:
-    return await _downloads(request).start(body.catalogue_id)
+async def start_download(body: DownloadRequest, downloads: DownloadsDep) -> dict[str, Any]:
+    return await downloads.start(body.catalogue_id)
 
 
 @router.get("/downloads")
-async def list_downloads(request: Request) -> dict[str, Any]:
-    return {"downloads": _downloads(request).list_jobs()}
+async def list_downloads(downloads: DownloadsDep) -> dict[str, Any]:
+    return {"downloads": downloads.list_jobs()}
 
 
 @router.get("/downloads/{job_id}")
-async def get_download(job_id: str, request: Request) -> dict[str, Any]:
-    return _downloads(request).get_job(job_id)
+async def get_download(job_id: str, downloads: DownloadsDep) -> dict[str, Any]:
+    return downloads.get_job(job_id)
 
 
 @router.get("/downloads/{job_id}/events")
-async def download_events(job_id: str, request: Request) -> StreamingResponse:
+async def download_events(job_id: str, downloads: DownloadsDep) -> StreamingResponse:
     """Server-Sent Events: `progress` with a job snapshot per change, until it ends."""
-    snapshots = _downloads(request).subscribe(job_id)  # NotFound before the stream starts
-
-    async def body() -> AsyncIterator[bytes]:
-        try:
-            async for snapshot in snapshots:
-                yield frame("progress", snapshot)
-        finally:  # the client may leave first: unsubscribe now, not at garbage collection
-            await snapshots.aclose()
-
-    return sse_response(body())
+    snapshots = downloads.subscribe(job_id)  # NotFound before the stream starts
+    return snapshot_response(snapshots, lambda _: "progress")
 
 
 @router.post("/downloads/{job_id}/pause")
-async def pause_download(job_id: str, request: Request) -> dict[str, Any]:
-    return await _downloads(request).pause(job_id)
+async def pause_download(job_id: str, downloads: DownloadsDep) -> dict[str, Any]:
+    return await downloads.pause(job_id)
 
 
 @router.post("/downloads/{job_id}/resume")
-async def resume_download(job_id: str, request: Request) -> dict[str, Any]:
-    return await _downloads(request).resume(job_id)
+async def resume_download(job_id: str, downloads: DownloadsDep) -> dict[str, Any]:
+    return await downloads.resume(job_id)
 
 
 @router.delete("/downloads/{job_id}")
-async def cancel_download(job_id: str, request: Request) -> dict[str, Any]:
-    return await _downloads(request).cancel(job_id)
+async def cancel_download(job_id: str, downloads: DownloadsDep) -> dict[str, Any]:
+    return await downloads.cancel(job_id)
 
 
 @router.get("/{model_id}")
-def get_model(model_id: str, request: Request) -> dict[str, Any]:
-    return entry_json(_library(request).get(model_id))
+def get_model(model_id: str, library: LibraryDep) -> dict[str, Any]:
+    return entry_json(library.get(model_id))
 
 
 @router.delete("/{model_id}")
-async def delete_model(model_id: str, request: Request) -> dict[str, Any]:
-    library = _library(request)
-    # The model manager is absent in library-only apps (the router's own tests).
-    models = getattr(request.app.state, "models", None)
+async def delete_model(
+    model_id: str, library: LibraryDep, models: OptionalModelsDep
+) -> dict[str, Any]:
     loaded = models.loaded if models is not None else None
     if models is not None and loaded is not None and loaded.model_id == library.get(model_id).id:
         # Windows cannot delete a file llama.cpp has open; unload it (after running answers).

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import threading
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from hearth.api.deps import ModelsDep
+from hearth.api.deps import LibraryDep, ModelsDep, SettingsDep
 from hearth.api.sse import frame, sse_response
-from hearth.engine.base import ChatEngine, ChatMessage, Event, Finish, Piece, SamplingParams
-from hearth.engine.manager import ModelManager, Queued
+from hearth.engine.base import ChatMessage, Finish, Piece, SamplingParams
+from hearth.engine.generation import Generation
+from hearth.engine.manager import ModelManager
 from hearth.errors import BadRequest, HearthError
 
 router = APIRouter(prefix="/v1", tags=["openai"])
@@ -95,21 +95,15 @@ class EmbeddingRequest(BaseModel):
     input: str | list[str] = Field(min_length=1)
 
 
-def _model_for(request: Request, name: str | None) -> str | None:
+def _model_for(models: ModelManager, name: str | None) -> str | None:
     """A known model by name; an unknown name (e.g. "gpt-4o-mini") means the default model."""
     if not name:
         return None
-    factory = request.app.state.models.factory
-    find = getattr(factory, "find", None)
-    if find is None:
-        return name
-    entry = find(name)
-    return entry.id if entry is not None else None
+    return models.factory.known(name)
 
 
 @router.get("/models")
-async def list_models(request: Request) -> dict[str, Any]:
-    library = request.app.state.library
+async def list_models(library: LibraryDep) -> dict[str, Any]:
     data = [
         {
             "id": e.id,
@@ -123,32 +117,8 @@ async def list_models(request: Request) -> dict[str, Any]:
     return {"object": "list", "data": data}
 
 
-async def _run(
-    models: ModelManager, model: str | None, job
-) -> tuple[AsyncIterator[Queued | Event], threading.Event, list[str]]:
-    cancel = threading.Event()
-    used: list[str] = []
-
-    def wrapped(engine: ChatEngine) -> Iterator[Event]:
-        used.append(engine.model_id)
-        return job(engine, cancel)
-
-    return models.run(model, wrapped, cancel), cancel, used
-
-
 def _finish(reason: str) -> str:
     return "length" if reason == "length" else "stop"
-
-
-async def _collect(events: AsyncIterator[Queued | Event]) -> tuple[str, Finish]:
-    parts: list[str] = []
-    finish = Finish("stop", 0, 0)
-    async for event in events:
-        if isinstance(event, Piece):
-            parts.append(event.text)
-        elif isinstance(event, Finish):
-            finish = event
-    return "".join(parts), finish
 
 
 def _usage(finish: Finish) -> dict[str, int]:
@@ -160,19 +130,17 @@ def _usage(finish: Finish) -> dict[str, int]:
 
 
 @router.post("/chat/completions")
-async def chat_completions(body: ChatCompletionRequest, request: Request, models: ModelsDep):
+async def chat_completions(body: ChatCompletionRequest, models: ModelsDep, settings: SettingsDep):
     messages = [
         ChatMessage("system" if m.role == "developer" else m.role, m.text())  # type: ignore[arg-type]
         for m in body.messages
     ]
-    default_system = request.app.state.settings.system_prompt
+    default_system = settings.system_prompt
     if default_system and all(m.role != "system" for m in messages):
         messages.insert(0, ChatMessage("system", default_system))
     params = body.sampling()
-    events, cancel, used = await _run(
-        models,
-        _model_for(request, body.model),
-        lambda engine, c: engine.stream_chat(messages, params, c),
+    generation = Generation(
+        models, _model_for(models, body.model), lambda e, c: e.stream_chat(messages, params, c)
     )
     ident, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
 
@@ -181,57 +149,55 @@ async def chat_completions(body: ChatCompletionRequest, request: Request, models
             "id": ident,
             "object": "chat.completion.chunk",
             "created": created,
-            "model": used[0] if used else body.model,
+            "model": generation.model_id or body.model,
             "choices": [{"index": 0, "delta": delta, "finish_reason": reason}],
         }
 
     if not body.stream:
-        text, finish = await _collect(events)
+        await generation.run()
         return {
             "id": ident,
             "object": "chat.completion",
             "created": created,
-            "model": used[0] if used else body.model,
+            "model": generation.model_id or body.model,
             "choices": [
                 {
                     "index": 0,
-                    "message": {"role": "assistant", "content": text},
-                    "finish_reason": _finish(finish.reason),
+                    "message": {"role": "assistant", "content": generation.text},
+                    "finish_reason": _finish(generation.finish.reason),
                 }
             ],
-            "usage": _usage(finish),
+            "usage": _usage(generation.finish),
         }
 
-    events = await _peek(events)
-
+    pieces = await _started(generation)
     sent_role = False
 
-    def render(event: Queued | Event) -> Iterator[bytes]:
+    def role() -> Iterator[bytes]:
         nonlocal sent_role
-        if isinstance(event, Queued):
-            yield f": queued at position {event.position}\n\n".encode()
-            return
-        if not sent_role:
+        if not sent_role:  # OpenAI's first chunk names the role, even of an empty answer
             sent_role = True
             yield frame(None, chunk({"role": "assistant", "content": ""}))
-        if isinstance(event, Piece):
-            yield frame(None, chunk({"content": event.text}))
-        elif isinstance(event, Finish):
-            yield frame(None, chunk({}, _finish(event.reason)))
-            if body.include_usage:
-                yield frame(None, {**chunk({}), "choices": [], "usage": _usage(event)})
 
-    return sse_response(_stream(events, cancel, render))
+    def render(piece: Piece) -> Iterator[bytes]:
+        yield from role()
+        yield frame(None, chunk({"content": piece.text}))
+
+    def end(finish: Finish) -> Iterator[bytes]:
+        yield from role()
+        yield frame(None, chunk({}, _finish(finish.reason)))
+        if body.include_usage:
+            yield frame(None, {**chunk({}), "choices": [], "usage": _usage(finish)})
+
+    return sse_response(_stream(generation, pieces, render, end))
 
 
 @router.post("/completions")
-async def completions(body: CompletionRequest, request: Request, models: ModelsDep):
+async def completions(body: CompletionRequest, models: ModelsDep):
     prompt = body.text()
     params = body.sampling()
-    events, cancel, used = await _run(
-        models,
-        _model_for(request, body.model),
-        lambda engine, c: engine.stream_complete(prompt, params, c),
+    generation = Generation(
+        models, _model_for(models, body.model), lambda e, c: e.stream_complete(prompt, params, c)
     )
     ident, created = f"cmpl-{uuid.uuid4().hex}", int(time.time())
 
@@ -239,7 +205,7 @@ async def completions(body: CompletionRequest, request: Request, models: ModelsD
         return {"index": 0, "text": text, "logprobs": None, "finish_reason": reason}
 
     def envelope(choices: list, **extra: Any) -> dict[str, Any]:
-        model = used[0] if used else body.model
+        model = generation.model_id or body.model
         return {
             "id": ident,
             "object": "text_completion",
@@ -250,20 +216,20 @@ async def completions(body: CompletionRequest, request: Request, models: ModelsD
         }
 
     if not body.stream:
-        text, finish = await _collect(events)
-        return envelope([choice(text, _finish(finish.reason))], usage=_usage(finish))
+        finish = (await generation.run()).finish
+        return envelope([choice(generation.text, _finish(finish.reason))], usage=_usage(finish))
 
-    events = await _peek(events)
+    pieces = await _started(generation)
 
-    def render(event: Queued | Event) -> Iterator[bytes]:
-        if isinstance(event, Piece):
-            yield frame(None, envelope([choice(event.text, None)]))
-        elif isinstance(event, Finish):
-            yield frame(None, envelope([choice("", _finish(event.reason))]))
-            if body.include_usage:
-                yield frame(None, envelope([], usage=_usage(event)))
+    def render(piece: Piece) -> Iterator[bytes]:
+        yield frame(None, envelope([choice(piece.text, None)]))
 
-    return sse_response(_stream(events, cancel, render))
+    def end(finish: Finish) -> Iterator[bytes]:
+        yield frame(None, envelope([choice("", _finish(finish.reason))]))
+        if body.include_usage:
+            yield frame(None, envelope([], usage=_usage(finish)))
+
+    return sse_response(_stream(generation, pieces, render, end))
 
 
 @router.post("/embeddings")
@@ -283,19 +249,24 @@ async def embeddings(body: EmbeddingRequest, models: ModelsDep) -> dict[str, Any
 
 
 async def _stream(
-    events: AsyncIterator[Queued | Event],
-    cancel: threading.Event,
-    render: Callable[[Queued | Event], Iterator[bytes]],
+    generation: Generation,
+    pieces: AsyncIterator[Piece],
+    render: Callable[[Piece], Iterator[bytes]],
+    end: Callable[[Finish], Iterator[bytes]],
 ) -> AsyncIterator[bytes]:
-    """OpenAI's streaming framing: rendered chunks, an error chunk if it fails, then [DONE]."""
+    """OpenAI's streaming framing: rendered chunks, the finish (when the engine reached it), an
+    error chunk if it fails, then [DONE]."""
     try:
-        async for event in events:
-            for piece in render(event):
-                yield piece
+        async for piece in pieces:
+            for data in render(piece):
+                yield data
+        if generation.finished:
+            for data in end(generation.finish):
+                yield data
     except HearthError as exc:
         yield frame(None, _stream_error(exc))
     finally:
-        cancel.set()
+        generation.cancel.set()
     yield b"data: [DONE]\n\n"
 
 
@@ -305,23 +276,26 @@ def _stream_error(exc: HearthError) -> dict[str, Any]:
     }
 
 
-async def _peek(events: AsyncIterator[Queued | Event]) -> AsyncIterator[Queued | Event]:
-    """Wait for the first real event before answering, so that an unknown model or an
-    overlong prompt is an HTTP error (what OpenAI clients expect), not an error inside a 200."""
-    held: list[Queued | Event] = []
-    while True:
+async def _started(generation: Generation) -> AsyncIterator[Piece]:
+    """Wait for the first piece (or the end) before answering, so that an unknown model or an
+    overlong prompt is an HTTP error (what OpenAI clients expect), not an error inside a 200.
+    A streamed /v1 answer has no way to say it is queued, so the wait in line is silent."""
+    events = generation.events()
+    first: Piece | None = None
+    while first is None:
         try:
-            event = await events.__anext__()
+            event = await anext(events)
         except StopAsyncIteration:
             break
-        if not isinstance(event, Queued):
-            held.append(event)
-            break
+        if isinstance(event, Piece):
+            first = event
 
-    async def chained() -> AsyncIterator[Queued | Event]:
-        for item in held:
-            yield item
-        async for item in events:
-            yield item
+    async def pieces() -> AsyncIterator[Piece]:
+        if first is None:
+            return
+        yield first
+        async for event in events:
+            if isinstance(event, Piece):
+                yield event
 
-    return chained()
+    return pieces()

@@ -8,8 +8,10 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from hearth import prefs as prefs_mod
+from hearth.api.deps import HardwareDep, ModelsDep, PrefsDep, SettingsDep
 from hearth.errors import BadRequest, NotFound
 from hearth.prefs import PrefsStore
+from hearth.settings import Settings
 
 router = APIRouter(prefix="/api/preferences", tags=["preferences"])
 
@@ -17,28 +19,25 @@ router = APIRouter(prefix="/api/preferences", tags=["preferences"])
 _LOAD_FIELDS = ("n_threads", "n_ctx", "n_gpu_layers")
 
 
-def _store(request: Request) -> PrefsStore:
-    return request.app.state.prefs
-
-
-def _document(request: Request) -> dict[str, Any]:
-    store = _store(request)
+def _document(store: PrefsStore, settings: Settings) -> dict[str, Any]:
     current = store.get()
     return {
         "preferences": current.model_dump(),
-        "effective": prefs_mod.effective(request.app.state.settings, current).to_dict(),
+        "effective": prefs_mod.effective(settings, current).to_dict(),
         "bounds": prefs_mod.bounds(),
         "problem": store.problem,
     }
 
 
 @router.get("")
-def get_preferences(request: Request) -> dict[str, Any]:
-    return _document(request)
+def get_preferences(store: PrefsDep, settings: SettingsDep) -> dict[str, Any]:
+    return _document(store, settings)
 
 
 @router.put("")
-async def put_preferences(request: Request) -> dict[str, Any]:
+async def put_preferences(
+    request: Request, store: PrefsDep, settings: SettingsDep, models: ModelsDep
+) -> dict[str, Any]:
     """Only the fields sent change; null clears one back to the environment's default."""
     try:
         changes = await request.json()
@@ -46,36 +45,39 @@ async def put_preferences(request: Request) -> dict[str, Any]:
         raise BadRequest("The body must be a JSON object.", code="invalid_request") from None
     if not isinstance(changes, dict):
         raise BadRequest("The body must be a JSON object.", code="invalid_request")
-    store = _store(request)
     before = store.get()
     after = store.update(changes)
     reload = any(getattr(before, f) != getattr(after, f) for f in _LOAD_FIELDS)
-    models = request.app.state.models
     if reload and models.loaded is not None:
         await models.unload()  # waits behind a running answer; the next one loads anew
-    return {**_document(request), "unloaded": reload}
+    return {**_document(store, settings), "unloaded": reload}
 
 
 @router.get("/offload")
-def offload_estimate(request: Request, layers: int | None = None) -> dict[str, Any]:
+def offload_estimate(
+    store: PrefsDep,
+    settings: SettingsDep,
+    models: ModelsDep,
+    hardware: HardwareDep,
+    layers: int | None = None,
+) -> dict[str, Any]:
     """The planner's view for the model the next answer would use: its automatic choice and the
     estimated VRAM for every possible layer count."""
-    from hearth.engine.factory import model_shape
-    from hearth.runtime.planner import plan_offload
+    from hearth.engine.factory import LocalFactory, model_shape
+    from hearth.engine.planner import plan_offload
 
-    factory = request.app.state.models.factory
-    if not hasattr(factory, "library"):
+    factory = models.factory
+    if not isinstance(factory, LocalFactory):
         raise NotFound("GPU layers apply only to local models.", code="not_local")
-    loaded = request.app.state.models.loaded
+    loaded = models.loaded
     model_id = factory.resolve_chat_model(None, loaded.model_id if loaded else None)
     entry = factory.find(model_id)
     if entry is None or entry.info is None:
         raise NotFound(f"Model {model_id!r} is not usable.", code="model_not_found")
-    eff = prefs_mod.effective(request.app.state.settings, _store(request).get())
+    eff = prefs_mod.effective(settings, store.get())
     info = entry.info
     n_ctx = min(eff.n_ctx, info.context_length or eff.n_ctx)
     shape = model_shape(info, n_ctx)
-    hardware = request.app.state.hardware
     can_offload = bool(hardware.runtime().supports_gpu_offload)
     free = hardware.free_vram_bytes()
     auto = plan_offload(shape, free, gpu_offload=can_offload)

@@ -9,21 +9,21 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from hearth.chat.context import fit_history
-from hearth.engine.base import ChatEngine, ChatMessage, Event, Finish, Piece, SamplingParams
+from hearth.engine.base import ChatEngine, ChatMessage, Event, SamplingParams
+from hearth.engine.generation import Generation, prompt_budget
 from hearth.engine.manager import ModelManager, Queued
 from hearth.errors import BadRequest, Conflict, HearthError
+from hearth.events import Event as SSEvent
+from hearth.events import EventLog
 from hearth.store.conversations import ConversationStore
 
 log = logging.getLogger(__name__)
-
-SSEvent = tuple[str, dict[str, Any]]
 
 
 class DocumentContext(Protocol):
@@ -43,62 +43,26 @@ class DocumentHook(Protocol):
 
 
 @dataclass
-class RunStats:
-    started: float = field(default_factory=time.perf_counter)
-    first: float | None = None
-    last: float | None = None
-
-    def piece(self) -> None:
-        now = time.perf_counter()
-        if self.first is None:
-            self.first = now
-        self.last = now
-
-    def ttft_ms(self) -> float | None:
-        return None if self.first is None else round((self.first - self.started) * 1000, 1)
-
-    def tokens_per_s(self, completion_tokens: int) -> float | None:
-        if self.first is None or self.last is None or completion_tokens < 2:
-            return None
-        span = self.last - self.first
-        return round((completion_tokens - 1) / span, 2) if span > 0 else None
-
-
-@dataclass
 class ChatRun:
     id: str
     conversation_id: str
     cancel: threading.Event = field(default_factory=threading.Event)
-    events: list[SSEvent] = field(default_factory=list)
-    listeners: list[asyncio.Queue[SSEvent | None]] = field(default_factory=list)
-    finished: bool = False
+    log: EventLog = field(default_factory=EventLog)
     task: asyncio.Task[None] | None = None
 
+    @property
+    def finished(self) -> bool:
+        return self.log.closed
+
     def publish(self, name: str, data: dict[str, Any]) -> None:
-        self.events.append((name, data))
-        for queue in self.listeners:
-            queue.put_nowait((name, data))
+        self.log.publish(name, data)
 
     def close(self) -> None:
-        self.finished = True
-        for queue in self.listeners:
-            queue.put_nowait(None)
+        self.log.close()
 
-    async def follow(self) -> AsyncIterator[SSEvent]:
+    def follow(self) -> AsyncIterator[SSEvent]:
         """Every event of the run so far, then the rest as they come."""
-        queue: asyncio.Queue[SSEvent | None] = asyncio.Queue()
-        for event in self.events:
-            queue.put_nowait(event)
-        if self.finished:
-            queue.put_nowait(None)
-        else:
-            self.listeners.append(queue)
-        try:
-            while (item := await queue.get()) is not None:
-                yield item
-        finally:
-            if queue in self.listeners:
-                self.listeners.remove(queue)
+        return self.log.follow()
 
 
 def _log_failure(task: asyncio.Task[None]) -> None:
@@ -195,54 +159,35 @@ class ChatService:
         docs = await self.documents.prepare(run.conversation_id, turns) if self.documents else None
         for notice in docs.notices if docs else ():
             run.publish("notice", notice)
-        stats = RunStats()
-        parts: list[str] = []
-        finish: Finish | None = None
-        used_model: list[str] = []
+        system = conversation.system_prompt or self.default_system or None
 
-        def job(engine: ChatEngine) -> Iterator[Event]:
-            used_model.append(engine.model_id)
-            # Room for the answer is max_tokens, but never more than half the window: a huge
-            # max_tokens must not squeeze the question itself out (the answer then ends at
-            # the window's end with finish_reason "length").
-            budget = engine.n_ctx - min(params.max_tokens, engine.n_ctx // 2)
-            system = conversation.system_prompt or self.default_system or None
+        def job(engine: ChatEngine, cancel: threading.Event) -> Iterator[Event]:
+            budget = prompt_budget(engine.n_ctx, params.max_tokens)
             if docs is not None:
                 fitted = docs.fit(system, turns, engine.count_chat_tokens, budget)
             else:
                 fitted = fit_history(system, turns, engine.count_chat_tokens, budget)
-            stats.started = time.perf_counter()
-            return engine.stream_chat(fitted, params, run.cancel)
+            return engine.stream_chat(fitted, params, cancel)
 
+        generation = Generation(self.models, chosen, job, run.cancel)
         try:
-            async for event in self.models.run(chosen, job, run.cancel):
+            async for event in generation.events():
                 if isinstance(event, Queued):
                     run.publish("queued", {"position": event.position})
-                elif isinstance(event, Piece):
-                    stats.piece()
-                    parts.append(event.text)
+                else:
                     run.publish("delta", {"content": event.text})
-                elif isinstance(event, Finish):
-                    finish = event
         except HearthError as exc:
-            await self._save_partial(run, parts, used_model, stats, "error")
+            await self._save_partial(run, generation)
             run.publish("error", exc.to_dict())
             run.close()
             return
-        except Exception as exc:
-            log.exception("chat run failed")
-            await self._save_partial(run, parts, used_model, stats, "error")
-            run.publish("error", {"code": "generation_failed", "message": str(exc)})
-            run.close()
-            return
-        if finish is None:
-            finish = Finish("stopped", 0, 0)
+        finish, stats = generation.finish, generation.stats
         message = await asyncio.to_thread(
             self.store.add_message,
             run.conversation_id,
             "assistant",
-            "".join(parts),
-            model=used_model[0] if used_model else chosen,
+            generation.text,
+            model=generation.model_id or chosen,
             prompt_tokens=finish.prompt_tokens,
             completion_tokens=finish.completion_tokens,
             ttft_ms=stats.ttft_ms(),
@@ -253,17 +198,16 @@ class ChatService:
         run.publish("done", {"message": message.to_dict()})
         run.close()
 
-    async def _save_partial(
-        self, run: ChatRun, parts: list[str], used_model: list[str], stats: RunStats, reason: str
-    ) -> None:
-        if not parts:
+    async def _save_partial(self, run: ChatRun, generation: Generation) -> None:
+        """What an answer said before it failed is kept, marked as an error."""
+        if not generation.parts:
             return
         await asyncio.to_thread(
             self.store.add_message,
             run.conversation_id,
             "assistant",
-            "".join(parts),
-            model=used_model[0] if used_model else None,
-            ttft_ms=stats.ttft_ms(),
-            finish_reason=reason,
+            generation.text,
+            model=generation.model_id,
+            ttft_ms=generation.stats.ttft_ms(),
+            finish_reason="error",
         )

@@ -15,6 +15,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from hearth.events import Event, EventLog
+
 log = logging.getLogger(__name__)
 
 JobStatus = Literal["queued", "running", "done", "cancelled", "failed"]
@@ -55,8 +57,7 @@ class IngestJob:
     results: list[FileResult] = field(default_factory=list)
     error: dict[str, str] | None = None
     cancel_requested: bool = False
-    events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
-    listeners: list[asyncio.Queue[tuple[str, dict[str, Any]] | None]] = field(default_factory=list)
+    log: EventLog = field(default_factory=EventLog)
     task: asyncio.Task[None] | None = None
 
     @property
@@ -95,9 +96,7 @@ class IngestJob:
     # events
 
     def publish(self, name: str, data: dict[str, Any]) -> None:
-        self.events.append((name, data))
-        for queue in self.listeners:
-            queue.put_nowait((name, data))
+        self.log.publish(name, data)
 
     def progress(self, **extra: Any) -> None:
         self.publish(
@@ -125,24 +124,11 @@ class IngestJob:
         self.current = None
         self.finished_at = time.time()
         self.publish("done", self.to_dict())
-        for queue in self.listeners:
-            queue.put_nowait(None)
+        self.log.close()
 
-    async def follow(self) -> AsyncIterator[tuple[str, dict[str, Any]]]:
+    def follow(self) -> AsyncIterator[Event]:
         """Every event so far, then the rest as they come, until the job ends."""
-        queue: asyncio.Queue[tuple[str, dict[str, Any]] | None] = asyncio.Queue()
-        for event in self.events:
-            queue.put_nowait(event)
-        if self.finished:
-            queue.put_nowait(None)
-        else:
-            self.listeners.append(queue)
-        try:
-            while (item := await queue.get()) is not None:
-                yield item
-        finally:
-            if queue in self.listeners:
-                self.listeners.remove(queue)
+        return self.log.follow()
 
 
 Runner = Callable[[IngestJob], Awaitable[None]]

@@ -9,11 +9,11 @@ import logging
 import os
 import shutil
 import threading
-from collections.abc import AsyncIterable, AsyncIterator, Iterator
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from hearth.docs import netguard
+from hearth import netguard
 from hearth.docs.catalog import DocCatalog
 from hearth.docs.chat_context import PreparedDocs
 from hearth.docs.embedder import Embedder
@@ -32,20 +32,28 @@ from hearth.docs.prompt import fit_with_excerpts
 from hearth.docs.records import DocLibrary
 from hearth.docs.retrieval import Retriever, SearchResult
 from hearth.docs.vectors import Hit, VectorStore
-from hearth.engine.base import ChatEngine, ChatMessage, Event, Finish, Piece, SamplingParams
-from hearth.engine.manager import Queued
+from hearth.engine.base import ChatEngine, ChatMessage, Event, SamplingParams
+from hearth.engine.generation import Generation, prompt_budget
+from hearth.engine.manager import ModelManager, Queued
 from hearth.errors import BadRequest, HearthError, NotFound
+from hearth.events import Event as SSEvent
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from hearth.library.library import ModelLibrary
+    from hearth.settings import Settings
 
 log = logging.getLogger(__name__)
 
-SSEvent = tuple[str, dict[str, Any]]
-
 
 class DocumentService:
-    def __init__(self, settings, engine, models, library):
+    def __init__(
+        self, settings: Settings, engine: Engine, models: ModelManager, library: ModelLibrary
+    ):
         self.settings = settings
-        self.models = models  # ModelManager
-        self.model_library = library  # ModelLibrary: where the embedding GGUFs are
+        self.models = models
+        self.model_library = library  # where the embedding GGUFs are
         self.catalog = DocCatalog(engine)
         self.vectors = VectorStore(settings.data_dir / "vectors")
         self.uploads_dir = settings.data_dir / "documents"
@@ -71,7 +79,7 @@ class DocumentService:
         """The embedding model in use now (blocking: scans the models folder, hashes once)."""
         return resolve_identity(self.model_library, self.settings.docs_embedding_model, self.hashes)
 
-    def token_counter(self, identity: ModelIdentity):
+    def token_counter(self, identity: ModelIdentity) -> Callable[[str], int]:
         """The count function of the model's own tokenizer, loaded once per model."""
         from hearth.docs.tokens import LlamaTokenCounter
 
@@ -259,23 +267,20 @@ class DocumentService:
         used: list[Hit] = []
         system = self.settings.system_prompt or None
 
-        def job(engine: ChatEngine) -> Iterator[Event]:
-            budget = engine.n_ctx - min(params.max_tokens, engine.n_ctx // 2)
+        def job(engine: ChatEngine, cancel: threading.Event) -> Iterator[Event]:
+            budget = prompt_budget(engine.n_ctx, params.max_tokens)
             turns = [ChatMessage("user", question)]
             messages, chosen = fit_with_excerpts(
                 system, turns, found.hits, engine.count_chat_tokens, budget
             )
             used.extend(chosen)
-            model_used.append(engine.model_id)
             return engine.stream_chat(messages, params, cancel)
 
-        model_used: list[str] = []
-        parts: list[str] = []
-        finish: Finish | None = None
+        generation = Generation(self.models, model, job, cancel)
         announced = False
         timings = {"embed_ms": found.embed_ms, "search_ms": found.search_ms}
         try:
-            async for event in self.models.run(model, job, cancel):
+            async for event in generation.events():
                 if isinstance(event, Queued):
                     yield "queued", {"position": event.position}
                     continue
@@ -283,26 +288,20 @@ class DocumentService:
                     announced = True
                     citations = [h.citation() for h in used]
                     yield "citations", {"citations": citations, "timings": timings}
-                if isinstance(event, Piece):
-                    parts.append(event.text)
-                    yield "delta", {"content": event.text}
-                elif isinstance(event, Finish):
-                    finish = event
+                yield "delta", {"content": event.text}
         except HearthError as exc:
             yield "error", exc.to_dict()
             return
-        except Exception as exc:
-            log.exception("ask failed")
-            yield "error", {"code": "generation_failed", "message": str(exc)}
-            return
-        finish = finish or Finish("stopped", 0, 0)
+        if not announced and generation.finished:  # an empty answer still names its sources
+            yield "citations", {"citations": [h.citation() for h in used], "timings": timings}
+        finish = generation.finish
         yield (
             "done",
             {
-                "content": "".join(parts),
+                "content": generation.text,
                 "citations": [h.citation() for h in used],
                 "finish_reason": finish.reason,
-                "model": model_used[0] if model_used else model,
+                "model": generation.model_id or model,
                 "prompt_tokens": finish.prompt_tokens,
                 "completion_tokens": finish.completion_tokens,
                 "timings": timings,

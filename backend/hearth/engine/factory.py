@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from hearth.engine.base import ChatEngine, EmbeddingEngine
 from hearth.errors import BadRequest, InvalidModel, NotFound
 from hearth.runtime import ggml_backends
 from hearth.settings import Settings
+
+if TYPE_CHECKING:
+    from hearth.hardware.service import HardwareService
+    from hearth.library.gguf import GGUFInfo
+    from hearth.library.library import ModelEntry, ModelLibrary
+    from hearth.prefs import Effective, PrefsStore
 
 log = logging.getLogger(__name__)
 
@@ -18,28 +25,38 @@ STARTER_MODEL = "SmolLM2-135M-Instruct.Q4_1.gguf"
 class LocalFactory:
     """Engines for GGUF files in the models folder, run in-process by llama.cpp."""
 
-    def __init__(self, settings: Settings, library, hardware=None, prefs=None):
+    def __init__(
+        self,
+        settings: Settings,
+        library: ModelLibrary,
+        hardware: HardwareService | None = None,
+        prefs: PrefsStore | None = None,
+    ):
         self.settings = settings
         self.library = library
         self.hardware = hardware  # HardwareService: free VRAM now, and where offload is reported
         self.prefs = prefs  # PrefsStore: the UI's choices, read anew at every load
 
-    def effective(self):
+    def effective(self) -> Effective:
         """Threads, context, GPU layers and default model: preference over environment."""
         from hearth.prefs import effective
 
         return effective(self.settings, self.prefs.get() if self.prefs is not None else None)
 
-    def _entries(self, kind: str):
+    def _entries(self, kind: str) -> list[ModelEntry]:
         return [e for e in self.library.scan() if e.kind == kind]
 
-    def find(self, name: str):
+    def find(self, name: str) -> ModelEntry | None:
         """A model by id, tolerating a missing `.gguf` suffix; None if absent."""
         for candidate in (name, f"{name}.gguf"):
             entry = self.library.find(candidate)
             if entry is not None:
                 return entry
         return None
+
+    def known(self, name: str) -> str | None:
+        entry = self.find(name)
+        return entry.id if entry is not None else None
 
     def resolve_chat_model(self, requested: str | None, loaded: str | None) -> str:
         if requested:
@@ -63,10 +80,10 @@ class LocalFactory:
         for name in preferred:
             if name and name in ids:
                 return name
-        with_template = [e for e in chat if e.info.has_chat_template]
+        with_template = [e for e in chat if e.info is not None and e.info.has_chat_template]
         return (with_template or chat)[0].id
 
-    def _path(self, model_id: str) -> tuple[Path, object]:
+    def _path(self, model_id: str) -> tuple[Path, GGUFInfo]:
         entry = self.find(model_id)
         if entry is None:
             raise NotFound(f"Model {model_id!r} is not installed.", code="model_not_found")
@@ -81,8 +98,8 @@ class LocalFactory:
     def load_chat(self, model_id: str) -> ChatEngine:
         """Load with the planner's GPU layers; after an out-of-memory, step down and say so."""
         from hearth.engine.llama import LlamaEngine
+        from hearth.engine.planner import plan_offload, step_down
         from hearth.errors import ModelLoadError
-        from hearth.runtime.planner import plan_offload, step_down
 
         path, info = self._path(model_id)
         eff = self.effective()
@@ -151,8 +168,14 @@ class RemoteFactory:
             raise BadRequest("HEARTH_ENGINE=openai needs HEARTH_REMOTE_URL.")
         self.settings = settings
 
+    def known(self, name: str) -> str | None:
+        return name  # the server decides which names it serves
+
     def resolve_chat_model(self, requested: str | None, loaded: str | None) -> str:
         return requested or loaded or self.settings.default_model or "default"
+
+    def unloaded(self) -> None:
+        pass
 
     def load_chat(self, model_id: str) -> ChatEngine:
         from hearth.engine.remote import RemoteEngine
@@ -172,7 +195,7 @@ class RemoteFactory:
 
 def model_shape(info, n_ctx: int):
     """What the VRAM planner needs from a GGUF header."""
-    from hearth.runtime.planner import ModelShape
+    from hearth.engine.planner import ModelShape
 
     head_count = info.head_count or 1
     return ModelShape(

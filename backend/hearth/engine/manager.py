@@ -34,6 +34,14 @@ class EngineFactory(Protocol):
 
     def load_embedding(self, model_id: str | None) -> EmbeddingEngine: ...
 
+    def known(self, name: str) -> str | None:
+        """The id this factory runs under `name`, or None when it has no such model."""
+        ...
+
+    def unloaded(self) -> None:
+        """Told after the chat model is closed (the local factory forgets its GPU offload)."""
+        ...
+
 
 Job = Callable[[ChatEngine], Iterator[Event]]
 
@@ -124,9 +132,7 @@ class ModelManager:
         if self._chat is not None:
             self._chat.close()
             self._chat = None
-            unloaded = getattr(self.factory, "unloaded", None)
-            if unloaded is not None:
-                unloaded()
+            self.factory.unloaded()
 
     async def load(self, model: str | None) -> ChatEngine:
         """Load a model now (e.g. the UI's model picker), in turn with generations."""

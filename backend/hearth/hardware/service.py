@@ -102,7 +102,7 @@ class HardwareService:
         )
 
     def free_vram_bytes(self) -> list[int] | None:
-        """Free VRAM per GPU now (not from the cache), for `runtime.planner.plan_offload`."""
+        """Free VRAM per GPU now (not from the cache), for `engine.planner.plan_offload`."""
         return free_vram_bytes(self.timeout, self._probes)
 
     def record_offload(self, offload: dict[str, Any] | None) -> None:

@@ -19,6 +19,7 @@ import httpx
 
 import hearth
 from hearth.errors import Conflict, HearthError, NotFound
+from hearth.events import SnapshotFeed
 from hearth.library.catalogue import Catalogue, CatalogueEntry
 from hearth.library.gguf import read_gguf_info
 from hearth.library.library import ModelLibrary
@@ -37,7 +38,6 @@ log = logging.getLogger(__name__)
 JobState = Literal["queued", "downloading", "paused", "verifying", "done", "failed", "cancelled"]
 TERMINAL: frozenset[str] = frozenset({"done", "failed", "cancelled"})
 # Each event is a full snapshot, so a slow subscriber may skip some without losing the state.
-_QUEUE_SIZE = 32
 
 
 @dataclass
@@ -109,7 +109,7 @@ class DownloadManager:
         self._downloader = downloader or Downloader(client=default_client())
         self._slots = asyncio.Semaphore(max_concurrent)
         self._jobs: dict[str, DownloadJob] = {}
-        self._subscribers: dict[str, set[asyncio.Queue[dict[str, Any]]]] = {}
+        self._feeds: dict[str, SnapshotFeed] = {}  # one per job: another's must not crowd it
 
     # -- queries ---------------------------------------------------------------------------
 
@@ -271,21 +271,10 @@ class DownloadManager:
 
     def _set(self, job: DownloadJob, state: JobState) -> None:
         job.state = state
-        snapshot = job.snapshot()
-        for queue in self._subscribers.get(job.id, ()):
-            if queue.full():
-                queue.get_nowait()
-            queue.put_nowait(snapshot)
+        self._feed(job).publish(job.snapshot())
 
-    async def _follow(self, job: DownloadJob) -> AsyncGenerator[dict[str, Any], None]:
-        queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=_QUEUE_SIZE)
-        subscribers = self._subscribers.setdefault(job.id, set())
-        subscribers.add(queue)
-        try:
-            snapshot = job.snapshot()
-            yield snapshot
-            while snapshot["state"] not in TERMINAL:
-                snapshot = await queue.get()
-                yield snapshot
-        finally:
-            subscribers.discard(queue)
+    def _follow(self, job: DownloadJob) -> AsyncGenerator[dict[str, Any], None]:
+        return self._feed(job).follow(job.snapshot(), lambda s: s["state"] in TERMINAL)
+
+    def _feed(self, job: DownloadJob) -> SnapshotFeed:
+        return self._feeds.setdefault(job.id, SnapshotFeed(backlog=32))

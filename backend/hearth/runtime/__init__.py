@@ -1,2 +1,2 @@
-"""GPU runtimes: the registry of variants, the resolver that picks one, the VRAM planner, and
-what is active now."""
+"""GPU runtimes: the registry of variants, the resolver that picks one, staging, probing and
+switching an upgrade, and what is active now."""

@@ -228,29 +228,26 @@ class UpgradeJobs:
         model = await self._resolve(job, target)
         reused = self._reusable(target)
         if reused is None:
-            self.feed.stage(job, "checking_disk", "Checking free disk space")
-            await asyncio.to_thread(
-                staging.check_space,
-                self.root,
-                target.download_bytes * staging.UNPACK_FACTOR,
-                self._disk_usage,
-                self.config.reserve,
-            )
+            await self._check_space(job, target)
             files = await self._download(job, target)
             reused = await self._unpack(job, target, files, source="download")
         await self._probe_and_switch(job, target, reused, model)
 
+    async def _check_space(self, job: UpgradeJob, target: Target) -> None:
+        """Room for the download and its unpacked copy, before either is written."""
+        self.feed.stage(job, "checking_disk", "Checking free disk space")
+        await asyncio.to_thread(
+            staging.check_space,
+            self.root,
+            target.download_bytes * staging.UNPACK_FACTOR,
+            self._disk_usage,
+            self.config.reserve,
+        )
+
     async def _run_pack(self, job, target, pack: Path, contents, owned: bool) -> None:
         try:
             model = await self._resolve(job, target)
-            self.feed.stage(job, "checking_disk", "Checking free disk space")
-            await asyncio.to_thread(
-                staging.check_space,
-                self.root,
-                target.download_bytes * staging.UNPACK_FACTOR,
-                self._disk_usage,
-                self.config.reserve,
-            )
+            await self._check_space(job, target)
             files = await self._extract_pack(job, target, pack, contents)
             runtime = await self._unpack(job, target, files, source="pack")
         finally:

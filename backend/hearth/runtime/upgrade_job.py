@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from hearth.events import SnapshotFeed
 from hearth.net.diskspace import DEFAULT_RESERVE, DiskUsage
 from hearth.net.download import DownloadControl
 from hearth.net.rate import eta_seconds
@@ -20,7 +21,6 @@ from hearth.runtime.switch import StateFiles
 log = logging.getLogger(__name__)
 
 TERMINAL = frozenset({"done", "failed", "cancelled"})
-_QUEUE_SIZE = 64
 
 
 @dataclass
@@ -92,7 +92,7 @@ class JobFeed:
     def __init__(self, files: StateFiles):
         self.files = files
         self.loop: asyncio.AbstractEventLoop | None = None
-        self._subscribers: set[asyncio.Queue[dict[str, Any]]] = set()
+        self._feed = SnapshotFeed(backlog=64)
 
     def stage(self, job: UpgradeJob, stage: str, message: str) -> None:
         job.stage = stage
@@ -116,28 +116,15 @@ class JobFeed:
                 self.files.write_job(snapshot)
             except OSError as exc:  # a full disk must not hide the job's own outcome
                 log.warning("could not record the upgrade job: %s", exc)
-        for queue in self._subscribers:
-            if queue.full():
-                queue.get_nowait()
-            queue.put_nowait(snapshot)
+        self._feed.publish(snapshot)
 
     def publish_threadsafe(self, job: UpgradeJob) -> None:
         """From a worker thread (unpacking, pack extraction)."""
         if self.loop is not None:
             self.loop.call_soon_threadsafe(self.publish, job)
 
-    async def follow(self, first: dict[str, Any]) -> AsyncGenerator[dict[str, Any], None]:
-        queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=_QUEUE_SIZE)
-        self._subscribers.add(queue)
-        try:
-            snapshot = first
-            yield snapshot
-            while not finished(snapshot):
-                snapshot = await queue.get()
-                if snapshot["id"] == first["id"]:
-                    yield snapshot
-        finally:
-            self._subscribers.discard(queue)
+    def follow(self, first: dict[str, Any]) -> AsyncGenerator[dict[str, Any], None]:
+        return self._feed.follow(first, finished, lambda s: s["id"] == first["id"])
 
 
 def finished(snapshot: dict[str, Any]) -> bool:

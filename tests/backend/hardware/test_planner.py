@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hearth.runtime.planner import (
+from hearth.engine.planner import (
     CPU,
     FULL,
     MIB,

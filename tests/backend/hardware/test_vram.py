@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from hearth.engine.planner import MIB, ModelShape, plan_offload
 from hearth.hardware.vram import free_vram_bytes
-from hearth.runtime.planner import MIB, ModelShape, plan_offload
 
 from tests.backend.hardware.conftest import probes_with
 from tests.backend.hardware.fakes.fake_nvml import FakeGpu, FakeNvml

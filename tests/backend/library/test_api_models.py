@@ -13,10 +13,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
 from hearth.api.models import router
-from hearth.errors import HearthError
+from hearth.app import install_error_handlers
 from hearth.library.downloads import DownloadManager
 from hearth.library.library import ModelLibrary
 from hearth.net.download import Downloader
@@ -56,11 +55,7 @@ def catalogue_path(tmp_path: Path, file_server, stories_path: Path) -> Path:
 @asynccontextmanager
 async def api(models_dir: Path, catalogue_path: Path) -> AsyncIterator[httpx.AsyncClient]:
     app = FastAPI()
-
-    @app.exception_handler(HearthError)
-    async def hearth_error(request: Request, exc: HearthError) -> JSONResponse:
-        return JSONResponse(exc.to_dict(), status_code=exc.status)
-
+    install_error_handlers(app)
     app.include_router(router)
     async with httpx.AsyncClient(timeout=5) as http:
         downloader = Downloader(client=http, retry_delay=0, progress_interval=0, reserve=0)

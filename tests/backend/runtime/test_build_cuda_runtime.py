@@ -153,3 +153,32 @@ def test_the_llama_cpp_commit_comes_from_the_sdists_git_data(script, tmp_path):
     facts = script.source_facts(sdist)
     assert facts["llama_cpp"] == commit
     assert facts["source"] == f"{sdist.name}, sha256 {script.rw.sha256(sdist)}"
+
+
+def _sdist(path: Path, text: str) -> Path:
+    import io
+    import tarfile
+
+    with tarfile.open(path, "w:gz") as tar:
+        data = text.encode()
+        info = tarfile.TarInfo("llama_cpp_python-0.3.36/CMakeLists.txt")
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+    return path
+
+
+def test_a_resumed_build_finds_its_source_where_cmake_left_it(tmp_path):
+    """CMake's kept build tree names its source folder: the sdist is unpacked once, to one place,
+    and again only when it is another sdist or the last unpacking did not finish."""
+    rw = load_script("runtime_wheels.py")
+    into = tmp_path / "tree" / "src"
+    first = rw.unpack_once(_sdist(tmp_path / "a.tar.gz", "one"), into)
+    assert first == into / "llama_cpp_python-0.3.36"
+    (first / "CMakeLists.txt").write_text("touched by the build")
+    again = rw.unpack_once(tmp_path / "a.tar.gz", into)
+    assert again == first and (again / "CMakeLists.txt").read_text() == "touched by the build"
+
+    (into / ".unpacked").unlink()  # as a kill between extracting and the marker leaves it
+    assert (rw.unpack_once(tmp_path / "a.tar.gz", into) / "CMakeLists.txt").read_text() == "one"
+    other = rw.unpack_once(_sdist(tmp_path / "b.tar.gz", "two"), into)
+    assert (other / "CMakeLists.txt").read_text() == "two"

@@ -1,26 +1,21 @@
-"""The conversation routes, through a real app with the same error mapping as create_app."""
+"""The conversation routes, through a real app with create_app's own error mapping."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 import pytest
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from hearth.api.conversations import router
-from hearth.errors import HearthError
+from hearth.app import install_error_handlers
 from hearth.store.conversations import ConversationStore
 
 
 @pytest.fixture
 def client(store: ConversationStore) -> Iterator[TestClient]:
     app = FastAPI()
-
-    @app.exception_handler(HearthError)
-    def _hearth_error(_request: Request, exc: HearthError) -> JSONResponse:
-        return JSONResponse(exc.to_dict(), status_code=exc.status)
-
+    install_error_handlers(app)
     app.state.conversations = store
     app.include_router(router)
     with TestClient(app) as client:

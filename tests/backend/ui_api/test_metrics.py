@@ -14,6 +14,7 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 from hearth.api import metrics
+from hearth.hardware import meter as hw_meter
 from hearth.hardware.nvml import NvmlUnavailable
 
 from tests.backend.api.sse_client import chat, sse
@@ -25,8 +26,8 @@ Times = namedtuple("Times", "user system idle iowait")
 def test_busy_fraction_per_core():
     before = [Times(10, 5, 80, 5), Times(0, 0, 100, 0)]
     after = [Times(40, 15, 120, 5), Times(0, 0, 200, 0)]
-    assert metrics.busy_fraction(before, after) == [0.5, 0.0]
-    assert metrics.busy_fraction(before, before) == [0.0, 0.0]
+    assert hw_meter.busy_fraction(before, after) == [0.5, 0.0]
+    assert hw_meter.busy_fraction(before, before) == [0.0, 0.0]
 
 
 @dataclass
@@ -53,7 +54,7 @@ def _rtx3060() -> MeteredNvml:
 
 def test_gpu_meter_reads_utilization_and_vram_and_opens_nvml_once():
     nvml = _rtx3060()
-    meter = metrics.GpuMeter(lambda: nvml)
+    meter = hw_meter.GpuMeter(lambda: nvml)
     first = meter.read()
     nvml.util = 90
     second = meter.read()
@@ -76,25 +77,25 @@ def test_without_nvml_the_gpu_series_are_absent_with_the_reason():
     def missing():
         raise NvmlUnavailable("NVML library not found (libnvidia-ml.so.1)")
 
-    meter = metrics.GpuMeter(missing)
+    meter = hw_meter.GpuMeter(missing)
     assert meter.read() is None
     assert meter.reason == "NVML library not found (libnvidia-ml.so.1)"
 
     broken = _rtx3060()
     broken.init_error = fake_nvml.NVMLError_DriverNotLoaded
-    meter = metrics.GpuMeter(lambda: broken)
+    meter = hw_meter.GpuMeter(lambda: broken)
     assert meter.read() is None
     assert "Driver Not Loaded" in (meter.reason or "")
 
     empty = MeteredNvml(gpus=[])
-    meter = metrics.GpuMeter(lambda: empty)
+    meter = hw_meter.GpuMeter(lambda: empty)
     assert meter.read() is None and meter.reason == "NVML found no NVIDIA GPU"
 
 
 class _Server:
     """The metrics router alone under uvicorn on 127.0.0.1, with an injected NVML."""
 
-    def __init__(self, meter: metrics.GpuMeter):
+    def __init__(self, meter: hw_meter.GpuMeter):
         app = FastAPI()
         app.include_router(metrics.router)
         app.state.gpu_meter = meter
@@ -131,7 +132,7 @@ def _samples(client: httpx.Client, path: str, n: int) -> list[dict]:
 
 @pytest.mark.slow
 def test_stream_with_a_gpu():
-    with _Server(metrics.GpuMeter(_rtx3060)) as url, httpx.Client(base_url=url) as client:
+    with _Server(hw_meter.GpuMeter(_rtx3060)) as url, httpx.Client(base_url=url) as client:
         samples = _samples(client, "/api/metrics/stream", 3)
     assert [s["gpus"][0]["util_percent"] for s in samples] == [37.0, 37.0, 37.0]
     assert all(s["gpu_reason"] is None for s in samples)

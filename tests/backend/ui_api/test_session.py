@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from hearth.api.session import MAX_CODES, SessionCodes, link
 from hearth.security import needs_token
+from hearth.session_codes import MAX_CODES, SessionCodes, link
 
 from tests.backend.server_process import HearthProcess
 

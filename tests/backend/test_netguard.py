@@ -11,7 +11,7 @@ import sys
 import textwrap
 
 import pytest
-from hearth.docs.netguard import is_loopback, verdict
+from hearth.netguard import is_loopback, verdict
 
 from tests.backend.server_process import REPO
 
@@ -65,7 +65,7 @@ def test_the_guard_refuses_and_records_non_loopback_access(tmp_path):
         f"""
         import json, socket, sys
         from pathlib import Path
-        from hearth.docs import netguard
+        from hearth import netguard
 
         netguard.install(Path({str(log)!r}))
         results = {{}}
