@@ -31,6 +31,7 @@ export const SCENARIOS = path.join(ROOT, 'tests', 'backend', 'hardware', 'fakes'
 
 export const STORIES = 'stories260K.gguf';
 export const SMOLLM = 'SmolLM2-135M-Instruct.Q4_1.gguf';
+export const EMBEDDING = 'all-MiniLM-L6-v2-Q8_0.gguf';
 
 export function modelsSource() {
   return path.resolve(process.env.HEARTH_TEST_MODELS || path.join(ROOT, '..', 'shared', 'models'));

@@ -8,8 +8,13 @@ import type {
   ChatEvent,
   Conversation,
   ConversationPage,
+  DocDocument,
+  DocLibrary,
+  DocumentsStatus,
   DownloadJob,
   EngineStatus,
+  IngestEvent,
+  IngestJob,
   Message,
   ModelEntry,
   OffloadEstimate,
@@ -113,3 +118,25 @@ export const upgrade = {
 export const metrics = {
   answers: (api: Api, limit = 60) => api.get<{ answers: AnswerSpeed[] }>('/api/metrics/answers', { query: { limit } }),
 };
+
+export const documents = {
+  status: (api: Api) => api.get<DocumentsStatus>('/api/documents/status'),
+  libraries: (api: Api) => api.get<DocLibrary[]>('/api/libraries'),
+  library: (api: Api, id: string) => api.get<DocLibrary>(`/api/libraries/${enc(id)}`),
+  create: (api: Api, name: string) => api.post<DocLibrary>('/api/libraries', { name }),
+  rename: (api: Api, id: string, name: string) => api.patch<DocLibrary>(`/api/libraries/${enc(id)}`, { name }),
+  remove: (api: Api, id: string) => api.delete<void>(`/api/libraries/${enc(id)}`),
+  list: (api: Api, id: string) => api.get<DocDocument[]>(`/api/libraries/${enc(id)}/documents`),
+  removeDocument: (api: Api, id: string, documentId: string) =>
+    api.delete<DocDocument>(`/api/libraries/${enc(id)}/documents/${enc(documentId)}`),
+  reindex: (api: Api, id: string) => api.post<IngestJob>(`/api/libraries/${enc(id)}/reindex`),
+  cancel: (api: Api, id: string, jobId: string) =>
+    api.post<IngestJob>(`/api/libraries/${enc(id)}/jobs/${enc(jobId)}/cancel`),
+  events: (api: Api, id: string, jobId: string, signal?: AbortSignal) =>
+    api.events<IngestEvent['data']>('GET', `/api/libraries/${enc(id)}/jobs/${enc(jobId)}/events`, {
+      signal,
+    }) as AsyncGenerator<IngestEvent>,
+};
+
+/** Where a document upload goes (hearth/api/documents.py UPLOAD_PATH); the body is the file. */
+export const DOCUMENT_UPLOAD_PATH = '/api/documents/upload';

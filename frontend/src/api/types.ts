@@ -313,3 +313,88 @@ export interface AnswerSpeed {
   completion_tokens: number | null;
   created_at: string;
 }
+
+/** A document library (hearth/docs/service.py `describe`): counts and whether it can be searched. */
+export interface DocLibrary {
+  id: string;
+  name: string;
+  embedding_model: { name: string; sha256: string | null } | null;
+  created_at: string;
+  updated_at: string;
+  documents: number;
+  indexed: number;
+  failed: number;
+  pending: number;
+  chunks: number;
+  state: 'ready' | 'empty' | 'no_embedding_model' | 'reindex_required';
+  state_message: string | null;
+  active_job: IngestJob | null;
+}
+
+export interface DocDocument {
+  id: string;
+  library_id: string;
+  path: string;
+  name: string;
+  kind: string | null;
+  size: number | null;
+  sha256: string | null;
+  status: 'indexed' | 'failed' | 'pending';
+  reason_code: string | null;
+  reason: string | null;
+  pages: number | null;
+  chunks: number;
+  updated_at: string;
+}
+
+/** What an ingest job did with one file (hearth/docs/jobs.py `FileResult`). */
+export interface IngestFileResult {
+  path: string;
+  file: string;
+  status: 'indexed' | 'unchanged' | 'failed' | 'removed' | 'skipped';
+  reason_code: string | null;
+  reason: string | null;
+  chunks: number;
+  pages: number;
+  document_id: string | null;
+}
+
+export type IngestJobStatus = 'queued' | 'running' | 'done' | 'cancelled' | 'failed';
+
+export interface IngestJob {
+  id: string;
+  library_id: string;
+  kind: 'ingest' | 'reindex';
+  status: IngestJobStatus;
+  files_total: number;
+  files_done: number;
+  pages_done: number;
+  embedded: number;
+  current: string | null;
+  error: ApiErrorBody | null;
+  cancel_requested: boolean;
+  results?: IngestFileResult[];
+}
+
+export interface IngestProgress {
+  files_done: number;
+  files_total: number;
+  pages_done: number;
+  embedded: number;
+  current: string | null;
+  file_chunks_done?: number;
+  file_chunks_total?: number;
+}
+
+/** Server-Sent Events of an ingest job. */
+export type IngestEvent =
+  | { event: 'queued'; data: IngestJob }
+  | { event: 'started'; data: { id: string } }
+  | { event: 'progress'; data: IngestProgress }
+  | { event: 'file'; data: IngestFileResult }
+  | { event: 'done'; data: IngestJob };
+
+export interface DocumentsStatus {
+  embedding_model: { name: string; sha256: string } | null;
+  embedding_problem: ApiErrorBody | null;
+}

@@ -6,6 +6,8 @@ import { conversations } from '../api/endpoints';
 import { ChatStore } from '../chat/chatStore';
 import { ChatView } from '../chat/ChatView';
 import { clearDraftIf } from '../chat/drafts';
+import { DocumentsView } from '../documents/DocumentsView';
+import { IngestStore } from '../documents/ingestStore';
 import { ModelsView } from '../models/ModelsView';
 import { MetricsStore } from '../monitor/metricsStore';
 import { MonitorView } from '../monitor/MonitorView';
@@ -34,7 +36,7 @@ function useServices(connection: Connection): AppServices {
       onAnswer: () => bus.emit('answer'),
       onConversationTouched: () => bus.emit('conversations'),
     });
-    return { api, bus, chat, metrics: new MetricsStore(api) };
+    return { api, bus, chat, metrics: new MetricsStore(api), ingest: new IngestStore(api, bus) };
   }, [connection]);
 }
 
@@ -62,6 +64,7 @@ function Shell() {
   useEffect(() => {
     document.title = {
       chat: 'Hearth',
+      documents: 'Documents · Hearth',
       models: 'Models · Hearth',
       monitor: 'Monitor · Hearth',
       settings: 'Settings · Hearth',
@@ -98,6 +101,7 @@ function Shell() {
         )}
         <main id="main" tabIndex={-1} className="main">
           {route.name === 'chat' && <ChatView id={route.id} />}
+          {route.name === 'documents' && <DocumentsView id={route.id} />}
           {route.name === 'models' && <ModelsView />}
           {route.name === 'monitor' && <MonitorView />}
           {route.name === 'settings' && <SettingsView />}

@@ -8,6 +8,7 @@ import type { Route } from './router';
 
 const NAV: { name: Route['name']; label: string; icon: IconName; href: string }[] = [
   { name: 'chat', label: 'Chat', icon: 'chat', href: '#/chat' },
+  { name: 'documents', label: 'Documents', icon: 'documents', href: '#/documents' },
   { name: 'models', label: 'Models', icon: 'models', href: '#/models' },
   { name: 'monitor', label: 'Monitor', icon: 'monitor', href: '#/monitor' },
   { name: 'settings', label: 'Settings', icon: 'settings', href: '#/settings' },

@@ -1,10 +1,11 @@
 import { createContext, useContext, useEffect } from 'react';
 import type { Api } from '../api/client';
 import type { ChatStore } from '../chat/chatStore';
+import type { IngestStore } from '../documents/ingestStore';
 import type { MetricsStore } from '../monitor/metricsStore';
 
 /** App-wide happenings that several screens react to. */
-export type AppEvent = 'answer' | 'conversations' | 'models' | 'capabilities';
+export type AppEvent = 'answer' | 'conversations' | 'models' | 'capabilities' | 'documents';
 
 export class Bus {
   private target = new EventTarget();
@@ -24,6 +25,8 @@ export interface AppServices {
   chat: ChatStore;
   bus: Bus;
   metrics: MetricsStore;
+  /** Document uploads and ingest jobs, alive while the app is. */
+  ingest: IngestStore;
 }
 
 export const AppContext = createContext<AppServices | null>(null);

@@ -3,6 +3,7 @@ import { useEffect, useState } from 'react';
 
 export type Route =
   | { name: 'chat'; id: string | null }
+  | { name: 'documents'; id: string | null }
   | { name: 'models' }
   | { name: 'monitor' }
   | { name: 'settings' }
@@ -13,6 +14,8 @@ export function parseRoute(hash: string): Route {
   switch (parts[0]) {
     case 'chat':
       return { name: 'chat', id: parts[1] ? decodeURIComponent(parts[1]) : null };
+    case 'documents':
+      return { name: 'documents', id: parts[1] ? decodeURIComponent(parts[1]) : null };
     case 'models':
       return { name: 'models' };
     case 'monitor':
@@ -27,7 +30,9 @@ export function parseRoute(hash: string): Route {
 }
 
 export function routeHash(route: Route): string {
-  if (route.name === 'chat') return route.id ? `#/chat/${encodeURIComponent(route.id)}` : '#/chat';
+  if (route.name === 'chat' || route.name === 'documents') {
+    return route.id ? `#/${route.name}/${encodeURIComponent(route.id)}` : `#/${route.name}`;
+  }
   return `#/${route.name}`;
 }
 

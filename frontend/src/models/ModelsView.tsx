@@ -233,7 +233,7 @@ function InstalledModels() {
   );
 }
 
-function CatalogueRow({ entry, onChanged }: { entry: CatalogueEntry; onChanged: () => void }) {
+export function CatalogueRow({ entry, onChanged }: { entry: CatalogueEntry; onChanged: () => void }) {
   const { api, bus } = useApp();
   const [job, setJob] = useState<DownloadJob | null>(entry.download);
   const [error, setError] = useState<string | null>(null);

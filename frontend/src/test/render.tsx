@@ -3,6 +3,7 @@ import type { ReactElement } from 'react';
 import type { Api } from '../api/client';
 import { AppContext, Bus } from '../app/context';
 import { ChatStore } from '../chat/chatStore';
+import { IngestStore } from '../documents/ingestStore';
 import { MetricsStore } from '../monitor/metricsStore';
 import { ToastProvider } from '../ui/Toasts';
 import { connectedApi } from './fakeBackend';
@@ -12,7 +13,13 @@ import type { FakeBackend } from './fakeBackend';
 export function renderWithApp(ui: ReactElement, backend: FakeBackend) {
   const api: Api = connectedApi(backend);
   const bus = new Bus();
-  const services = { api, bus, chat: new ChatStore(api), metrics: new MetricsStore(api) };
+  const services = {
+    api,
+    bus,
+    chat: new ChatStore(api),
+    metrics: new MetricsStore(api),
+    ingest: new IngestStore(api, bus),
+  };
   const result = render(
     <AppContext.Provider value={services}>
       <ToastProvider>{ui}</ToastProvider>

@@ -10,6 +10,8 @@ const PATHS = {
   send: 'M4 12l16-8-6 16-2-7-8-1z',
   refresh: 'M20 11a8 8 0 1 0-2 6M20 5v6h-6',
   chat: 'M4 5h16v11H9l-5 4z',
+  documents: 'M7 3h7l5 5v13H7zM14 3v5h5M10 13h6M10 17h6',
+  folder: 'M3 6h6l2 2h10v11H3z',
   models: 'M12 3l8 4.5v9L12 21l-8-4.5v-9zM12 12l8-4.5M12 12L4 7.5M12 12v9',
   monitor: 'M3 12h4l3-7 4 14 3-7h4',
   settings:

@@ -1,0 +1,66 @@
+import { useCallback, useEffect, useState } from 'react';
+import { models as modelsApi } from '../api/endpoints';
+import type { CatalogueEntry, DocumentsStatus } from '../api/types';
+import { useApp, useBus } from '../app/context';
+import { displayName } from '../chat/ModelPicker';
+import { CatalogueRow } from '../models/ModelsView';
+
+/** Which embedding model reads the documents, or, without one, the catalogue's to download. */
+export function EmbeddingNotice({ status }: { status: DocumentsStatus }) {
+  if (status.embedding_model) {
+    return (
+      <p className="small" data-testid="embedding-model">
+        Embedding model: <strong>{displayName(status.embedding_model.name)}</strong>. It reads and searches your
+        documents on this computer; the chat model then answers from what it finds.
+      </p>
+    );
+  }
+  return (
+    <section className="offer offer-yes docs-offer" aria-labelledby="no-embedding-title" data-testid="no-embedding">
+      <div>
+        <h2 id="no-embedding-title">No embedding model installed</h2>
+        <p>
+          Hearth needs a small embedding model to read and search your documents. It runs on this computer, beside the
+          chat model.
+        </p>
+        {status.embedding_problem && <p className="small">{status.embedding_problem.message}</p>}
+        <EmbeddingCatalogue />
+        <p className="small">
+          Already have an embedding GGUF (for example all-MiniLM)? Import it on the <a href="#/models">Models</a> page.
+        </p>
+      </div>
+    </section>
+  );
+}
+
+function EmbeddingCatalogue() {
+  const { api } = useApp();
+  const [entries, setEntries] = useState<CatalogueEntry[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const load = useCallback(() => {
+    modelsApi.catalogue(api).then(
+      (c) => {
+        setEntries(c.models.filter((m) => m.kind === 'embedding'));
+        setError(null);
+      },
+      (err: Error) => setError(`The catalogue could not be read: ${err.message}`),
+    );
+  }, [api]);
+  useEffect(load, [load]);
+  useBus('models', load);
+  if (error)
+    return (
+      <p className="inline-error" role="alert">
+        {error}
+      </p>
+    );
+  if (!entries) return <p role="status">Loading the catalogue…</p>;
+  if (entries.length === 0) return null;
+  return (
+    <ul className="catalogue" aria-label="Embedding models to download">
+      {entries.map((e) => (
+        <CatalogueRow key={e.id} entry={e} onChanged={load} />
+      ))}
+    </ul>
+  );
+}
