@@ -64,7 +64,9 @@ def create_app(settings: Settings, token: str, *, factory: EngineFactory | None 
         store = ConversationStore(engine)
         app.state.hardware = hardware
         app.state.library = library
-        app.state.downloads = DownloadManager(library)
+        app.state.downloads = DownloadManager(
+            library, sizes=settings.data_dir / "catalogue-sizes.json"
+        )
         app.state.models = manager
         app.state.conversations = store
         app.state.documents = DocumentService(settings, engine, manager, library)

@@ -64,7 +64,11 @@ describe('chat', { skip: skip ?? false }, () => {
     const hardware = page.getByTestId('onboarding-hardware');
     await hardware.waitFor();
     assert.match(await hardware.innerText(), /Hearth will use the CPU/);
-    assert.match(await hardware.innerText(), /No NVIDIA GPU found/);
+    // Plain words first; what detection tried sits behind Details.
+    assert.match(await hardware.innerText(), /No NVIDIA graphics card was found/);
+    assert.doesNotMatch(await hardware.innerText(), /nvidia-smi|NVML|cpu-bundled/);
+    await hardware.getByText('Details').click();
+    assert.match(await hardware.getByTestId('hardware-details').innerText(), /No NVIDIA GPU found: /);
     await shot(page, 'onboarding-2-hardware');
     await page.getByRole('button', { name: 'Next' }).click();
     const model = page.getByTestId('onboarding-model');

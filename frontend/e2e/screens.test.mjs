@@ -71,7 +71,13 @@ describe('screens with an RTX 3060', { skip: skip ?? false }, () => {
     await page.getByText(/^Saved/).waitFor();
     const prefs = await backend.api('GET', '/api/preferences');
     assert.equal(prefs.preferences.n_ctx, 2048);
-    assert.match(await page.getByTestId('vram-estimate').innerText(), /cannot offload/);
+    // The CPU runtime cannot offload: no slider, no "0 B of VRAM", one sentence instead.
+    assert.match(await page.getByTestId('gpu-layers-cpu-only').innerText(), /None: the active runtime runs models/);
+    // The estimate is asked again after the save: the help then says the new context.
+    await page
+      .getByTestId('context-help')
+      .getByText(/SmolLM2-135M-Instruct\.Q4_1\.gguf was trained for 8,192 tokens and uses 2,048 now/)
+      .waitFor();
     await shot(page, 'screen-settings');
 
     await page.getByLabel('Dark').check();

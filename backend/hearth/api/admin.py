@@ -8,7 +8,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.background import BackgroundTask
@@ -50,8 +50,13 @@ async def start_upgrade(jobs: UpgradesDep, body: UpgradeRequest | None = None) -
 
 
 @router.post("/upgrade-gpu/pack")
-async def start_pack_upgrade(request: Request, jobs: UpgradesDep) -> JSONResponse:
-    """A runtime pack as the raw body (a zip), or `{"pack_path": ...}` as JSON."""
+async def start_pack_upgrade(
+    request: Request,
+    jobs: UpgradesDep,
+    filename: str | None = Query(default=None, max_length=255, description="The file's name"),
+) -> JSONResponse:
+    """A runtime pack as the raw body (a zip, `filename` naming it in messages), or
+    `{"pack_path": ...}` as JSON."""
     if request.headers.get("content-type", "").split(";")[0].strip() == "application/json":
         try:
             body = PackPath.model_validate_json(await request.body())
@@ -66,7 +71,9 @@ async def start_pack_upgrade(request: Request, jobs: UpgradesDep) -> JSONRespons
     if busy is not None:  # before reading a large body we would only throw away
         return _answer(busy, False)
     upload = await _receive(request, jobs.root)
-    job, created = await jobs.start_pack(upload, owned=True)
+    # The person's name for it, never a path: it only goes into messages.
+    name = Path(filename.replace("\\", "/")).name if filename else None
+    job, created = await jobs.start_pack(upload, owned=True, name=name)
     return _answer(job, created)
 
 

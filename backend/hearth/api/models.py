@@ -76,7 +76,7 @@ async def catalogue(library: LibraryDep, downloads: DownloadsDep) -> dict[str, A
                 "installed": library.exists(entry.filename),
                 "download": downloads.job_for(entry.id),
             }
-            for entry in downloads.catalogue.entries
+            for entry in await downloads.catalogue_entries()
         ]
     }
 

@@ -92,6 +92,7 @@ def offload_estimate(
         "model": model_id,
         "n_layers": shape.n_layers,
         "n_ctx": n_ctx,
+        "trained_ctx": info.context_length,  # what the model was trained for, if it says
         "free_vram_bytes": sum(free) if free else None,
         "gpu_offload": can_offload,
         "auto": auto.to_dict(),

@@ -23,6 +23,7 @@ from hearth.events import SnapshotFeed
 from hearth.library.catalogue import Catalogue, CatalogueEntry
 from hearth.library.gguf import read_gguf_info
 from hearth.library.library import ModelLibrary
+from hearth.library.sizes import SizeCache
 from hearth.net.download import (
     DownloadControl,
     Downloader,
@@ -53,6 +54,7 @@ class DownloadJob:
     error: dict[str, str] | None = None
     sha256: str | None = None
     verified: str | None = None
+    resumable: bool = False  # stopped with its partial file kept: Resume goes on from there
     control: DownloadControl = field(default_factory=DownloadControl)
     task: asyncio.Task[None] | None = None
 
@@ -74,6 +76,7 @@ class DownloadJob:
             "error": self.error,
             "sha256": self.sha256,
             "verified": self.verified,
+            "resumable": self.resumable,
             "created_at": self.created_at,
         }
 
@@ -100,6 +103,7 @@ class DownloadManager:
         *,
         downloader: Downloader | None = None,
         max_concurrent: int = 2,
+        sizes: Path | None = None,
     ):
         self.library = library
         self.catalogue = (
@@ -110,11 +114,25 @@ class DownloadManager:
         self._slots = asyncio.Semaphore(max_concurrent)
         self._jobs: dict[str, DownloadJob] = {}
         self._feeds: dict[str, SnapshotFeed] = {}  # one per job: another's must not crowd it
+        # Sizes the catalogue does not give, asked of the servers (a cache file in `sizes`).
+        self._sizes = SizeCache(sizes, self._downloader.client) if sizes is not None else None
 
     # -- queries ---------------------------------------------------------------------------
 
     def list_jobs(self) -> list[dict[str, Any]]:
         return [job.snapshot() for job in self._jobs.values()]
+
+    async def catalogue_entries(self, wait: float = 2.0) -> list[CatalogueEntry]:
+        """The catalogue with every size known so far: the sizes it lacks are asked for, and
+        waited for at most `wait` seconds (offline, the answer is at once from the cache)."""
+        if self._sizes is None:
+            return list(self.catalogue.entries)
+        missing = [e.url for e in self.catalogue.entries if e.size is None]
+        await self._sizes.fill(missing, wait)
+        return [
+            e if e.size is not None else e.model_copy(update={"size": self._sizes.size(e.url)})
+            for e in self.catalogue.entries
+        ]
 
     def get_job(self, job_id: str) -> dict[str, Any]:
         return self._job(job_id).snapshot()
@@ -181,6 +199,8 @@ class DownloadManager:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        if self._sizes is not None:
+            await self._sizes.aclose()
         if self._owns_client:
             await self._downloader.client.aclose()
 
@@ -225,8 +245,8 @@ class DownloadManager:
             self._finished(job, result)
 
     def _validate(self, part: Path) -> None:
-        read_gguf_info(part)  # InvalidModel: the job fails with its code and the part goes
         dest = part.with_name(part.name.removesuffix(".part"))
+        read_gguf_info(part, dest.name)  # InvalidModel: the job fails with its code, the part goes
         if dest.exists():  # imported by hand meanwhile: never overwrite it
             raise Conflict(f"{dest.name} appeared while downloading", code="already_installed")
 
@@ -271,6 +291,7 @@ class DownloadManager:
 
     def _set(self, job: DownloadJob, state: JobState) -> None:
         job.state = state
+        job.resumable = state in ("paused", "failed") and part_path(self._dest(job)).exists()
         self._feed(job).publish(job.snapshot())
 
     def _follow(self, job: DownloadJob) -> AsyncGenerator[dict[str, Any], None]:

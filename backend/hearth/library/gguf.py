@@ -90,47 +90,57 @@ class _Corrupt(Exception):
     pass
 
 
-def read_gguf_info(path: Path) -> GGUFInfo:
-    """Parse `path`'s GGUF header; raise InvalidModel with a specific code if it is unusable."""
+def read_gguf_info(path: Path, name: str | None = None) -> GGUFInfo:
+    """Parse `path`'s GGUF header; raise InvalidModel with a specific code if it is unusable.
+
+    `name` is what the person calls the file (an upload is checked under a temporary name,
+    which must never reach them); the file's own name by default."""
     path = Path(path)
+    label = name or path.name
     try:
         size = path.stat().st_size
         if not path.is_file():
-            raise InvalidModel(f"{path.name} is not a regular file", code="not_gguf")
+            raise InvalidModel(f"{label} is not a regular file", code="not_gguf")
         with path.open("rb") as fh:
             if size < 24:  # too short for the fixed header: mmap would also refuse an empty file
                 head = fh.read(4)
-                raise _Truncated if head == MAGIC else _not_gguf(path, head)
+                raise _Truncated if head == MAGIC else _not_gguf(label, head)
             with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as buf:
-                return _parse(buf, size, path.name)
+                return _parse(buf, size, label)
     except FileNotFoundError:
-        raise InvalidModel(f"{path.name} does not exist", code="not_gguf") from None
+        raise InvalidModel(f"{label} does not exist", code="not_gguf") from None
     except IsADirectoryError:
-        raise InvalidModel(f"{path.name} is a folder, not a GGUF file", code="not_gguf") from None
+        raise InvalidModel(f"{label} is a folder, not a GGUF model file", code="not_gguf") from None
     except (_Truncated, struct.error):
         raise InvalidModel(
-            f"{path.name} is truncated: its header ends before the metadata it announces "
+            f"{label} is truncated: its header ends before the metadata it announces "
             "(an interrupted download or copy?)",
             code="truncated",
         ) from None
     except _Corrupt as exc:
-        raise InvalidModel(f"{path.name} is corrupt: {exc}", code="corrupt") from None
+        raise InvalidModel(f"{label} is corrupt: {exc}", code="corrupt") from None
     except OSError as exc:
-        raise InvalidModel(
-            f"{path.name} cannot be read: {exc.strerror}", code="unreadable"
-        ) from None
+        raise InvalidModel(f"{label} cannot be read: {exc.strerror}", code="unreadable") from None
 
 
-def _not_gguf(path: Path, head: bytes) -> InvalidModel:
+def _not_gguf(label: str, head: bytes) -> InvalidModel:
+    shown = head[:4].decode("ascii", errors="replace")
+    if not head:
+        start = "it is empty"
+    elif shown.isprintable():
+        start = f'it starts with "{shown}", not "GGUF"'
+    else:
+        start = 'it does not start with "GGUF"'
     return InvalidModel(
-        f"{path.name} is not a GGUF model (it starts with {head[:4]!r}, not b'GGUF')",
+        f"{label} is not a GGUF model file ({start}). Choose a .gguf file, the model format "
+        "llama.cpp reads (Hugging Face lists them under GGUF).",
         code="not_gguf",
     )
 
 
 def _parse(buf: mmap.mmap, size: int, label: str) -> GGUFInfo:
     if buf[:4] != MAGIC:
-        raise _not_gguf(Path(label), buf[:4])
+        raise _not_gguf(label, buf[:4])
     (version,) = _U32.unpack_from(buf, 4)
     if version not in SUPPORTED_VERSIONS:
         hint = " (a big-endian file?)" if version > 0xFFFF else ""

@@ -190,7 +190,7 @@ class ModelLibrary:
         return self._install(staged, check_model_filename(filename))
 
     def _install(self, staged: Path, name: str) -> ModelEntry:
-        info = read_gguf_info(staged)  # raises InvalidModel
+        info = read_gguf_info(staged, name)  # raises InvalidModel, naming the person's file
         dest = self.models_dir / name
         with self._lock:  # two imports of one name: the second must see the first's file
             self._refuse_existing(name)

@@ -14,6 +14,7 @@ import logging
 import os
 import re
 import shutil
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -167,7 +168,8 @@ class Downloader:
     ) -> DownloadResult:
         """Download `url` to `dest`, resuming `dest.part`; `validate(part)` runs before the rename.
 
-        Raises DownloadError with code http_not_found, http_error, network_error, bad_url,
+        Raises DownloadError with code offline (no DNS answer: at once, no retries),
+        http_not_found, http_error, network_error, bad_url,
         disk_full or hash_mismatch; DownloadStopped (paused/cancelled); or what `validate` raises.
         The `.part` is kept for network, HTTP and free-space errors and pauses (so it can be
         resumed), removed on cancel, a hash mismatch, a write that filled the disk, or `validate`.
@@ -217,6 +219,15 @@ class Downloader:
             except (httpx.TransportError, _Retry) as exc:
                 if isinstance(exc, httpx.UnsupportedProtocol):
                     raise DownloadError(f"Cannot download {url}: {exc}", code="bad_url") from exc
+                if _name_lookup_failed(exc):
+                    # No DNS answer: retrying for half a minute only delays the same answer.
+                    host = httpx.URL(url).host
+                    kept = " The partial file is kept; resume to continue." if t.done else ""
+                    raise DownloadError(
+                        f"No internet connection (could not reach {host}). Check the "
+                        f"connection, then try again.{kept}",
+                        code="offline",
+                    ) from exc
                 # A flaky link that keeps making progress may drop many times; a dead one may not.
                 failures = 1 if t.done > before else failures + 1
                 if failures >= self.max_attempts:
@@ -363,6 +374,17 @@ def _remove(path: Path) -> None:
         path.unlink(missing_ok=True)
     except OSError as exc:  # e.g. still open elsewhere on Windows; not worth masking the cause
         log.warning("could not remove %s: %s", path, exc)
+
+
+def _name_lookup_failed(exc: BaseException) -> bool:
+    """True when the host name could not be resolved (socket.gaierror somewhere in the chain):
+    offline, or a network without DNS."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, socket.gaierror):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def _describe(exc: BaseException) -> str:

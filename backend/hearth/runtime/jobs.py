@@ -123,16 +123,18 @@ class UpgradeJobs:
         self._begin(job, target, self._run_download(job, target))
         return job.to_dict(), True
 
-    async def start_pack(self, pack: Path, *, owned: bool) -> tuple[dict[str, Any], bool]:
+    async def start_pack(
+        self, pack: Path, *, owned: bool, name: str | None = None
+    ) -> tuple[dict[str, Any], bool]:
         """Install from a runtime pack (a zip of the artifacts plus a manifest). `owned`: the
-        file is an upload of ours, deleted when the job ends."""
+        file is an upload of ours, deleted when the job ends; `name`, the person's name for it."""
         busy = self.busy()
         if busy is not None:
             if owned:
                 _discard_upload(pack)
             return busy, False
         try:
-            contents = await asyncio.to_thread(staging.read_pack, pack)
+            contents = await asyncio.to_thread(staging.read_pack, pack, name)
             target = self._target(contents.variant_id)
         except HearthError:
             if owned:

@@ -234,9 +234,12 @@ class PackContents:
     members: dict[str, str]  # artifact filename -> member name in the zip
 
 
-def read_pack(pack: Path) -> PackContents:
-    """The pack's manifest, checked for shape; the artifacts are verified when extracted."""
+def read_pack(pack: Path, name: str | None = None) -> PackContents:
+    """The pack's manifest, checked for shape; the artifacts are verified when extracted.
+    `name` is the person's own name for the file (an upload is kept under one of ours)."""
     import json
+
+    label = name or pack.name
 
     try:
         with zipfile.ZipFile(pack) as zf:
@@ -244,26 +247,29 @@ def read_pack(pack: Path) -> PackContents:
                 manifest = json.loads(zf.read(PACK_MANIFEST))
             except KeyError:
                 raise StageError(
-                    f"{pack.name} is not a Hearth runtime pack (no {PACK_MANIFEST}).",
+                    f"{label} is not a Hearth runtime pack (it has no {PACK_MANIFEST}). Choose a "
+                    "hearth-runtime-….zip file made for Hearth.",
                     code="bad_pack",
                 ) from None
             names = set(zf.namelist())
     except zipfile.BadZipFile as exc:
-        raise StageError(f"{pack.name} is not a zip file: {exc}", code="bad_pack") from exc
+        raise StageError(
+            f"{label} is not a Hearth runtime pack (not a zip file: {exc}).", code="bad_pack"
+        ) from exc
     except (OSError, ValueError) as exc:
-        raise StageError(f"{pack.name} cannot be read: {exc}", code="bad_pack") from exc
+        raise StageError(f"{label} cannot be read: {exc}", code="bad_pack") from exc
     if not isinstance(manifest, dict) or manifest.get("format") != PACK_FORMAT:
-        raise StageError(f"{pack.name}: unknown pack format.", code="bad_pack")
+        raise StageError(f"{label}: unknown pack format.", code="bad_pack")
     variant = manifest.get("variant")
     artifacts = manifest.get("artifacts")
     if not isinstance(variant, str) or not isinstance(artifacts, list):
-        raise StageError(f"{pack.name}: the manifest lacks variant or artifacts.", code="bad_pack")
+        raise StageError(f"{label}: the manifest lacks variant or artifacts.", code="bad_pack")
     members: dict[str, str] = {}
     for entry in artifacts:
         filename = entry.get("filename") if isinstance(entry, dict) else None
         member = f"artifacts/{filename}"
         if not isinstance(filename, str) or member not in names:
-            raise StageError(f"{pack.name}: artifact {filename!r} is missing.", code="bad_pack")
+            raise StageError(f"{label}: artifact {filename!r} is missing.", code="bad_pack")
         members[filename] = member
     return PackContents(variant, members)
 

@@ -8,6 +8,7 @@ import type {
   ChatEvent,
   Conversation,
   ConversationPage,
+  DocChunk,
   DocDocument,
   DocLibrary,
   DocumentsStatus,
@@ -136,6 +137,13 @@ export const documents = {
     api.events<IngestEvent['data']>('GET', `/api/libraries/${enc(id)}/jobs/${enc(jobId)}/events`, {
       signal,
     }) as AsyncGenerator<IngestEvent>,
+  chunk: (api: Api, id: string, chunkId: string) =>
+    api.get<DocChunk>(`/api/libraries/${enc(id)}/chunks/${enc(chunkId)}`),
+  /** The libraries a conversation's questions search. */
+  attached: (api: Api, conversationId: string) =>
+    api.get<DocLibrary[]>(`/api/conversations/${enc(conversationId)}/libraries`),
+  attach: (api: Api, conversationId: string, libraryIds: string[]) =>
+    api.put<DocLibrary[]>(`/api/conversations/${enc(conversationId)}/libraries`, { library_ids: libraryIds }),
 };
 
 /** Where a document upload goes (hearth/api/documents.py UPLOAD_PATH); the body is the file. */

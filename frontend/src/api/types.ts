@@ -29,6 +29,27 @@ export interface Citation {
   heading?: string | null;
   score: number;
   chunk_id: string | number;
+  /** Which library the excerpt is in; with chunk_id it opens the excerpt. */
+  library_id?: string;
+}
+
+/** A retrieval problem the chat went on without (hearth/docs/service.py `prepare`). */
+export interface ChatNotice {
+  code: string;
+  message: string;
+  library_id?: string;
+}
+
+/** One excerpt of a document, what a clicked source shows (hearth/docs/service.py `chunk`). */
+export interface DocChunk {
+  file: string;
+  page?: number | null;
+  heading?: string | null;
+  chunk_id: string;
+  library_id: string;
+  document_id: string;
+  text: string;
+  path: string | null;
 }
 
 export interface Message {
@@ -61,6 +82,7 @@ export type ChatEvent =
   | { event: 'start'; data: { run_id: string; conversation_id: string; user_message?: Message } }
   | { event: 'queued'; data: { position: number } }
   | { event: 'delta'; data: { content: string } }
+  | { event: 'notice'; data: ChatNotice }
   | { event: 'done'; data: { message: Message } }
   | { event: 'error'; data: ApiErrorBody };
 
@@ -100,6 +122,8 @@ export interface DownloadJob {
   rate: number;
   eta_seconds: number | null;
   error: ApiErrorBody | null;
+  /** Stopped (paused, or failed offline or mid-way) with the partial file kept: Resume continues. */
+  resumable?: boolean;
 }
 
 export interface CatalogueEntry {
@@ -279,7 +303,9 @@ export interface PreferencesDoc {
 export interface OffloadEstimate {
   model: string;
   n_layers: number;
+  /** The context the model is loaded with: the setting, capped at `trained_ctx`. */
   n_ctx: number;
+  trained_ctx?: number | null;
   free_vram_bytes: number | null;
   gpu_offload: boolean;
   auto: OffloadPlan;

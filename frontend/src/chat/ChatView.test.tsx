@@ -1,7 +1,7 @@
-import { act, screen } from '@testing-library/react';
+import { act, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
-import type { Conversation } from '../api/types';
-import { FakeBackend, apiError, json, sseStream } from '../test/fakeBackend';
+import type { Conversation, DocLibrary } from '../api/types';
+import { FakeBackend, apiError, json, sseResponse, sseStream } from '../test/fakeBackend';
 import { message } from '../test/messages';
 import { renderWithApp } from '../test/render';
 import { ChatView } from './ChatView';
@@ -15,8 +15,32 @@ const conversation: Conversation = {
   updated_at: '2026-01-01T10:00:00Z',
 };
 
+function library(id: string, name: string, extra: Partial<DocLibrary> = {}): DocLibrary {
+  return {
+    id,
+    name,
+    embedding_model: { name: 'all-MiniLM-L6-v2-Q8_0.gguf', sha256: null },
+    created_at: '2026-01-01T10:00:00Z',
+    updated_at: '2026-01-01T10:00:00Z',
+    documents: 2,
+    indexed: 2,
+    failed: 0,
+    pending: 0,
+    chunks: 5,
+    state: 'ready',
+    state_message: null,
+    active_job: null,
+    ...extra,
+  };
+}
+
+const moon = library('l1', 'Moon research');
+const empty = library('l2', 'Recipes', { documents: 0, indexed: 0, chunks: 0, state: 'empty' });
+
 function backend() {
   return new FakeBackend()
+    .on('GET', '/api/libraries', () => json([]))
+    .on('GET', '/api/conversations/c1/libraries', () => json([]))
     .on('GET', '/api/conversations/c1', () => json(conversation))
     .on('GET', '/api/conversations/c1/messages', () => json([]))
     .on('GET', '/api/models', () =>
@@ -95,5 +119,132 @@ describe('ChatView', () => {
       .callsTo('POST', '/api/conversations/c1/messages')
       .map((c) => (c.body as { content: string }).content);
     expect(sent).toEqual(['What is the capital of France?', 'What is the capital of France?']);
+  });
+
+  it('attaches a library from the header and names it there', async () => {
+    let attached: DocLibrary[] = [];
+    const fake = backend()
+      .on('GET', '/api/libraries', () => json([moon, empty]))
+      .on('GET', '/api/conversations/c1/libraries', () => json(attached))
+      .on('PUT', '/api/conversations/c1/libraries', (call) => {
+        const ids = (call.body as { library_ids: string[] }).library_ids;
+        attached = [moon, empty].filter((l) => ids.includes(l.id));
+        return json(attached);
+      });
+    renderWithApp(<ChatView id="c1" />, fake);
+    const toggle = await screen.findByTestId('documents-toggle');
+    expect(toggle).toHaveTextContent(/^Documents$/);
+    await userEvent.click(toggle);
+    const panel = screen.getByRole('region', { name: 'Documents' });
+    expect(within(panel).getByText(/no indexed documents yet/)).toBeInTheDocument();
+    await userEvent.click(await within(panel).findByLabelText('Moon research'));
+    expect(await screen.findByText('Documents: Moon research')).toBeInTheDocument();
+    await userEvent.click(within(panel).getByLabelText('Recipes'));
+    expect(await screen.findByText('Documents: 2 libraries')).toBeInTheDocument();
+    await userEvent.click(within(panel).getByLabelText('Moon research'));
+    expect(await screen.findByText('Documents: Recipes')).toBeInTheDocument();
+    expect(
+      fake
+        .callsTo('PUT', '/api/conversations/c1/libraries')
+        .map((c) => (c.body as { library_ids: string[] }).library_ids),
+    ).toEqual([['l1'], ['l1', 'l2'], ['l2']]);
+  });
+
+  it('a second tick before the first is saved builds on it, and the newest answer wins', async () => {
+    const answers: ((libraries: DocLibrary[]) => void)[] = [];
+    const fake = backend()
+      .on('GET', '/api/libraries', () => json([moon, empty]))
+      .on(
+        'PUT',
+        '/api/conversations/c1/libraries',
+        () => new Promise<Response>((r) => answers.push((l) => r(json(l)))),
+      );
+    renderWithApp(<ChatView id="c1" />, fake);
+    await userEvent.click(await screen.findByTestId('documents-toggle'));
+    await userEvent.click(await screen.findByLabelText('Moon research'));
+    await userEvent.click(screen.getByLabelText('Recipes'));
+    expect(screen.getByLabelText('Moon research')).toBeChecked();
+    expect(screen.getByText('Saving…')).toBeInTheDocument();
+    await act(async () => {
+      answers[1]([moon, empty]);
+      await new Promise((r) => setTimeout(r, 10));
+      answers[0]([moon]); // late: ignored
+      await new Promise((r) => setTimeout(r, 10));
+    });
+    expect(screen.getByTestId('documents-toggle')).toHaveTextContent('Documents: 2 libraries');
+    expect(
+      fake
+        .callsTo('PUT', '/api/conversations/c1/libraries')
+        .map((c) => (c.body as { library_ids: string[] }).library_ids),
+    ).toEqual([['l1'], ['l1', 'l2']]);
+  });
+
+  it('without libraries, points to the Documents page', async () => {
+    renderWithApp(<ChatView id="c1" />, backend());
+    await userEvent.click(await screen.findByTestId('documents-toggle'));
+    const panel = screen.getByRole('region', { name: 'Documents' });
+    expect(await within(panel).findByRole('link', { name: 'Make one in Documents' })).toHaveAttribute(
+      'href',
+      '#/documents',
+    );
+  });
+
+  it('a new chat attaches the ticked libraries before its first question', async () => {
+    const created = { ...conversation, id: 'c2', title: null };
+    const fake = backend()
+      .on('GET', '/api/libraries', () => json([moon]))
+      .on('GET', '/api/conversations/c2/messages', () => json([]))
+      .on('POST', '/api/conversations', () => json(created, 201))
+      .on('PUT', '/api/conversations/c2/libraries', () => json([moon]))
+      .on('POST', '/api/conversations/c2/messages', () =>
+        sseResponse([
+          ['start', { run_id: 'r', conversation_id: 'c2' }],
+          ['done', { message: message('assistant', 'Rock and dust.', { conversation_id: 'c2' }) }],
+        ]),
+      );
+    const { services } = renderWithApp(<ChatView id={null} />, fake);
+    await userEvent.click(await screen.findByTestId('documents-toggle'));
+    await userEvent.click(await screen.findByLabelText('Moon research'));
+    expect(screen.getByText('Attached when you send the first message.')).toBeInTheDocument();
+    expect(screen.getByTestId('documents-toggle')).toHaveTextContent('Documents: Moon research');
+    await userEvent.type(screen.getByLabelText('Message'), 'What is the moon made of?{Enter}');
+    // The page moves to #/chat/c2 (App re-renders ChatView with it); here the store shows it.
+    await waitFor(() => expect(services.chat.thread('c2').messages.at(-1)?.content).toBe('Rock and dust.'));
+    const order = fake.calls
+      .filter((c) => c.method !== 'GET')
+      .map((c) => `${c.method} ${c.path}`)
+      .filter((c) => c.includes('/api/conversations'));
+    expect(order).toEqual([
+      'POST /api/conversations',
+      'PUT /api/conversations/c2/libraries',
+      'POST /api/conversations/c2/messages',
+    ]);
+    expect(fake.callsTo('PUT', '/api/conversations/c2/libraries')[0].body).toEqual({ library_ids: ['l1'] });
+  });
+
+  it('shows a notice from the documents search above the answer', async () => {
+    const stream = sseStream();
+    const fake = backend().on('POST', '/api/conversations/c1/messages', () => stream.response);
+    renderWithApp(<ChatView id="c1" />, fake);
+    await userEvent.type(await screen.findByLabelText('Message'), 'When are the tides?{Enter}');
+    await act(async () => {
+      stream.push('start', { run_id: 'r', conversation_id: 'c1' });
+      stream.push('notice', {
+        code: 'reindex_required',
+        library_id: 'l1',
+        message: 'Moon research was indexed with another embedding model: re-index it to search it.',
+      });
+      stream.push('delta', { content: 'Twice a day.' });
+      await new Promise((r) => setTimeout(r, 10));
+    });
+    const answer = screen.getByRole('article', { name: 'Hearth is answering' });
+    expect(within(answer).getByTestId('answer-notices')).toHaveTextContent(
+      'Moon research was indexed with another embedding model: re-index it to search it.',
+    );
+    await act(async () => {
+      stream.push('done', { message: message('assistant', 'Twice a day.') });
+      stream.end();
+      await new Promise((r) => setTimeout(r, 10));
+    });
   });
 });

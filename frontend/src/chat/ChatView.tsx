@@ -6,8 +6,11 @@ import { navigate } from '../app/router';
 import { useModels } from '../models/useModels';
 import { Icon } from '../ui/Icon';
 import { Composer } from './Composer';
+import { documentsLabel } from './documentWords';
+import { LibrariesPanel } from './LibrariesPanel';
 import { Markdown } from './Markdown';
 import { MessageView } from './MessageView';
+import { Notices } from './Notices';
 import { ModelPicker } from './ModelPicker';
 import { ParamsPanel } from './ParamsPanel';
 import { loadSampling, saveSampling, toParams } from './params';
@@ -15,6 +18,7 @@ import type { Sampling } from './params';
 import { SystemPromptPanel } from './SystemPromptPanel';
 import type { PendingAnswer } from './thread';
 import { lastUserMessage } from './thread';
+import { useChatLibraries } from './useChatLibraries';
 
 function PendingView({ pending }: { pending: PendingAnswer }) {
   let status = '';
@@ -25,6 +29,7 @@ function PendingView({ pending }: { pending: PendingAnswer }) {
   else status = 'Writing… (Esc stops)';
   return (
     <article className="message message-assistant pending" aria-label="Hearth is answering" aria-busy="true">
+      <Notices notices={pending.notices} />
       <div className="message-body">
         {pending.content ? <Markdown text={pending.content} /> : <span className="typing" aria-hidden="true" />}
       </div>
@@ -37,7 +42,7 @@ function PendingView({ pending }: { pending: PendingAnswer }) {
   );
 }
 
-type Panel = 'system' | 'params' | null;
+type Panel = 'system' | 'params' | 'documents' | null;
 
 export function ChatView({ id }: { id: string | null }) {
   const { api, chat, bus } = useApp();
@@ -54,10 +59,14 @@ export function ChatView({ id }: { id: string | null }) {
   const stick = useRef(true);
   const [announcement, setAnnouncement] = useState('');
   const wasAnswering = useRef(false);
+  const libraries = useChatLibraries(id);
+  // Created for a first message whose libraries could not be attached: Retry reuses it.
+  const unattached = useRef<Conversation | null>(null);
 
   useEffect(() => {
     setNotFound(null);
     setCreateError(null);
+    unattached.current = null;
     if (!id) {
       setConversation(null);
       return;
@@ -124,14 +133,20 @@ export function ChatView({ id }: { id: string | null }) {
     }
     let created: Conversation;
     try {
-      created = await conversations.create(api, {
-        model: draftModel,
-        system_prompt: draftSystem || null,
-      });
+      created =
+        unattached.current ??
+        (await conversations.create(api, {
+          model: draftModel,
+          system_prompt: draftSystem || null,
+        }));
+      unattached.current = created;
+      // Before the first question, so that it already searches them.
+      await libraries.commit(created.id);
     } catch (err) {
       setCreateError({ message: (err as Error).message, text });
       return;
     }
+    unattached.current = null;
     // The new-chat draft stays until the server has saved the message (App's onUserSaved).
     setDraftModel(null);
     setDraftSystem(null);
@@ -191,6 +206,18 @@ export function ChatView({ id }: { id: string | null }) {
         />
         <button
           type="button"
+          className={`btn btn-ghost docs-toggle${libraries.attached.length ? ' has-value' : ''}`}
+          aria-expanded={panel === 'documents'}
+          aria-controls="documents-panel"
+          title={libraries.attached.map((l) => l.name).join(', ') || 'Search your documents in this chat'}
+          data-testid="documents-toggle"
+          onClick={() => setPanel(panel === 'documents' ? null : 'documents')}
+        >
+          <Icon name="documents" size={16} />
+          <span className="docs-toggle-label">{documentsLabel(libraries.attached)}</span>
+        </button>
+        <button
+          type="button"
           className={`btn btn-ghost${systemPrompt ? ' has-value' : ''}`}
           aria-expanded={panel === 'system'}
           aria-controls="system-panel"
@@ -211,6 +238,7 @@ export function ChatView({ id }: { id: string | null }) {
       {panel === 'system' && (
         <SystemPromptPanel value={systemPrompt} onSave={saveSystem} onClose={() => setPanel(null)} />
       )}
+      {panel === 'documents' && <LibrariesPanel libraries={libraries} isNew={!id} onClose={() => setPanel(null)} />}
       {panel === 'params' && <ParamsPanel value={sampling} onChange={updateSampling} onClose={() => setPanel(null)} />}
 
       <div

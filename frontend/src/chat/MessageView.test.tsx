@@ -83,6 +83,21 @@ describe('MessageView', () => {
     expect(within(sources).getByText('0.81')).toBeInTheDocument();
   });
 
+  it('keeps the notices saved with an answer above it', () => {
+    const meta = { citations: [], notices: [{ code: 'reindex_required', message: 'Re-index Moon research.' }] };
+    render(
+      <MessageView
+        message={message('assistant', 'I could not find it.', { meta })}
+        canEdit={false}
+        canRegenerate={false}
+        busy={false}
+        onRegenerate={noop}
+        onEdit={noop}
+      />,
+    );
+    expect(screen.getByTestId('answer-notices')).toHaveTextContent('Re-index Moon research.');
+  });
+
   it('edit-and-resend sends the new text; Escape cancels', async () => {
     const onEdit = vi.fn();
     render(

@@ -2,7 +2,9 @@ import { useState } from 'react';
 import type { Message } from '../api/types';
 import { formatMs } from '../ui/format';
 import { Icon } from '../ui/Icon';
+import { noticesOf } from './documentWords';
 import { CopyButton, Markdown } from './Markdown';
+import { Notices } from './Notices';
 import { Sources, citationsOf } from './Sources';
 import { OPTIMISTIC_ID } from './thread';
 
@@ -94,6 +96,7 @@ export function MessageView({ message, canRegenerate, canEdit, busy, onRegenerat
       aria-label={isUser ? 'You said' : 'Hearth answered'}
       data-message-id={message.id}
     >
+      {!isUser && <Notices notices={noticesOf(message.meta)} />}
       <div className="message-body">
         {isUser ? <p className="user-text">{message.content}</p> : <Markdown text={message.content} />}
       </div>

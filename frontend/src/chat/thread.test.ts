@@ -109,3 +109,16 @@ describe('threadReducer', () => {
     expect(lastUserMessage([])).toBeUndefined();
   });
 });
+
+describe('notices', () => {
+  it('keeps what the documents search could not do, above the answer being written', () => {
+    const notice = { code: 'reindex_required', message: 'Re-index Moon research first.', library_id: 'l1' };
+    const state = run([
+      { type: 'loaded', messages: [] },
+      { type: 'send', content: 'When are the tides?', conversationId: 'c1' },
+      { type: 'event', event: { event: 'notice', data: notice } },
+      { type: 'event', event: { event: 'delta', data: { content: 'Twice' } } },
+    ]);
+    expect(state.pending).toMatchObject({ content: 'Twice', notices: [notice] });
+  });
+});

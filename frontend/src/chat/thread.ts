@@ -1,7 +1,7 @@
 // One conversation's chat state as a pure reducer: saved messages, the answer being streamed, and
 // the last failure with what "Retry" should do. The store (chatStore.ts) feeds it API events.
 
-import type { ApiErrorBody, ChatEvent, Message } from '../api/types';
+import type { ApiErrorBody, ChatEvent, ChatNotice, Message } from '../api/types';
 
 export type Retry = { kind: 'send'; content: string } | { kind: 'regenerate' };
 
@@ -15,6 +15,8 @@ export interface PendingAnswer {
   /** Position in the generation queue while waiting; null once generating. */
   queued: number | null;
   phase: 'connecting' | 'queued' | 'streaming' | 'stopping';
+  /** What the documents search could not do for this answer (a library to re-index…). */
+  notices: ChatNotice[];
 }
 
 export interface ThreadState {
@@ -67,7 +69,7 @@ function optimistic(conversationId: string, content: string): Message {
   };
 }
 
-const fresh = (): PendingAnswer => ({ runId: null, content: '', queued: null, phase: 'connecting' });
+const fresh = (): PendingAnswer => ({ runId: null, content: '', queued: null, phase: 'connecting', notices: [] });
 
 function withoutOptimistic(messages: Message[]): Message[] {
   return messages.filter((m) => m.id !== OPTIMISTIC_ID);
@@ -89,6 +91,8 @@ function applyEvent(state: ThreadState, event: ChatEvent): ThreadState {
     case 'queued':
       if (pending.phase === 'stopping') return { ...state, pending: { ...pending, queued: event.data.position } };
       return { ...state, pending: { ...pending, queued: event.data.position, phase: 'queued' } };
+    case 'notice':
+      return { ...state, pending: { ...pending, notices: [...pending.notices, event.data] } };
     case 'delta':
       return {
         ...state,

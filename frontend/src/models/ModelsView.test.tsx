@@ -92,4 +92,33 @@ describe('ModelsView', () => {
     expect(await within(item).findByRole('button', { name: 'Pause' })).toBeInTheDocument();
     expect(fake.callsTo('POST', '/api/models/downloads')[0].body).toEqual({ catalogue_id: 'qwen' });
   });
+
+  it('offers Resume, not Download, for a failed download whose partial file is kept', async () => {
+    const offline: DownloadJob = {
+      ...job('failed', 100 * 1024 * 1024),
+      resumable: true,
+      error: {
+        code: 'offline',
+        message: 'No internet connection (could not reach huggingface.co). Check the connection, then try again.',
+      },
+    };
+    const fake = new FakeBackend()
+      .on('GET', '/api/models', () => json({ models: [] }))
+      .on('GET', '/api/status', () => json({ version: '0', engine: { loaded: null } }))
+      .on('GET', '/api/preferences', () =>
+        json({ preferences: {}, effective: { default_model: null, sources: {} }, bounds: {}, problem: null }),
+      )
+      .on('GET', '/api/models/catalogue', () => json({ models: [{ ...entry, download: offline }] }))
+      .on('POST', '/api/models/downloads/d1/resume', () => json(job('queued', 100 * 1024 * 1024)))
+      .on('GET', '/api/models/downloads/d1/events', () => sseStream().response);
+    renderWithApp(<ModelsView />, fake);
+
+    const item = await screen.findByTestId('catalogue-item');
+    expect(item).toHaveTextContent('No internet connection (could not reach huggingface.co)');
+    expect(within(item).queryByRole('button', { name: 'Download' })).toBeNull();
+    expect(within(item).getByRole('button', { name: 'Discard' })).toBeInTheDocument();
+    await userEvent.click(within(item).getByRole('button', { name: 'Resume' }));
+    expect(fake.callsTo('POST', '/api/models/downloads/d1/resume')).toHaveLength(1);
+    expect(fake.callsTo('POST', '/api/models/downloads')).toHaveLength(0);
+  });
 });

@@ -269,6 +269,8 @@ export function CatalogueRow({ entry, onChanged }: { entry: CatalogueEntry; onCh
   }
 
   const active = job && !TERMINAL.has(job.state);
+  // A download that failed with its partial file kept goes on from there, as a paused one does.
+  const resumable = job?.state === 'failed' && job.resumable === true;
   return (
     <li className="catalogue-item" data-testid="catalogue-item">
       <div className="catalogue-head">
@@ -279,7 +281,7 @@ export function CatalogueRow({ entry, onChanged }: { entry: CatalogueEntry; onCh
         </div>
         <div className="row-actions">
           {entry.installed && !active && <span className="badge badge-accent">installed</span>}
-          {!entry.installed && !active && (
+          {!entry.installed && !active && !resumable && (
             <button
               type="button"
               className="btn btn-small"
@@ -288,7 +290,7 @@ export function CatalogueRow({ entry, onChanged }: { entry: CatalogueEntry; onCh
               Download
             </button>
           )}
-          {active && job.state === 'paused' && (
+          {job && ((active && job.state === 'paused') || resumable) && (
             <button
               type="button"
               className="btn btn-small"
@@ -306,13 +308,14 @@ export function CatalogueRow({ entry, onChanged }: { entry: CatalogueEntry; onCh
               <Icon name="pause" size={14} /> Pause
             </button>
           )}
-          {active && (
+          {job && (active || resumable) && (
             <button
               type="button"
               className="btn btn-small"
+              title={resumable ? 'Delete the partial file' : undefined}
               onClick={() => void act(() => modelsApi.cancel(api, job.id))}
             >
-              Cancel
+              {resumable ? 'Discard' : 'Cancel'}
             </button>
           )}
         </div>

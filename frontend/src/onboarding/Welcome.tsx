@@ -7,6 +7,7 @@ import { displayName } from '../chat/ModelPicker';
 import { UpgradeOffer } from '../settings/HardwarePanel';
 import { formatBytes } from '../ui/format';
 import { writeJson } from '../ui/storage';
+import { hardwareWords } from './hardwareWords';
 import { isChatModel, useModels } from '../models/useModels';
 
 export const ONBOARDED_KEY = 'hearth.onboarded';
@@ -27,6 +28,7 @@ function HardwareStep({ caps, error }: { caps: Capabilities | null; error: strin
   if (!caps) return <p role="status">Looking at this computer…</p>;
   const gpu = caps.hardware.gpu;
   const found = gpu.gpus.length > 0;
+  const words = hardwareWords(caps);
   return (
     <div data-testid="onboarding-hardware">
       <p className="big-fact">
@@ -40,11 +42,17 @@ function HardwareStep({ caps, error }: { caps: Capabilities | null; error: strin
           </>
         )}
       </p>
-      <p>{gpu.reason}</p>
+      <p>{words.plain}</p>
       <p className="small">
-        CPU: {caps.hardware.cpu.model ?? 'unknown'} ({caps.hardware.cpu.cores ?? '?'} cores) · Memory{' '}
-        {formatBytes(caps.hardware.memory.total_bytes)} · Runtime: {caps.runtime.id}
+        Processor: {caps.hardware.cpu.model ?? 'unknown'} ({caps.hardware.cpu.cores ?? '?'} cores) · Memory{' '}
+        {formatBytes(caps.hardware.memory.total_bytes)}
       </p>
+      <details className="small" data-testid="hardware-details">
+        <summary>Details</summary>
+        {words.details.map((line) => (
+          <p key={line}>{line}</p>
+        ))}
+      </details>
       {(caps.recommendation.upgrade || caps.recommendation.reason !== gpu.reason) && (
         <UpgradeOffer caps={caps} compact />
       )}

@@ -3,7 +3,7 @@ import userEvent from '@testing-library/user-event';
 import type { OffloadEstimate, PreferencesDoc } from '../api/types';
 import { FakeBackend, json } from '../test/fakeBackend';
 import { renderWithApp } from '../test/render';
-import { PerformancePanel, changes, estimateText } from './PerformancePanel';
+import { PerformancePanel, changes, contextText, estimateText } from './PerformancePanel';
 
 const MIB = 1024 * 1024;
 
@@ -64,6 +64,15 @@ describe('estimateText', () => {
   });
 });
 
+describe('contextText', () => {
+  it('says what the model was trained for and what it uses now', () => {
+    const smol = { model: 'SmolLM2.gguf', n_ctx: 4096, trained_ctx: 8192 };
+    expect(contextText(smol)).toBe('SmolLM2.gguf was trained for 8,192 tokens and uses 4,096 now.');
+    expect(contextText({ ...smol, n_ctx: 8192 })).toBe('SmolLM2.gguf uses all 8,192 tokens it was trained for.');
+    expect(contextText({ ...smol, trained_ctx: null })).toBe('SmolLM2.gguf uses 4,096 tokens now.');
+  });
+});
+
 describe('PerformancePanel', () => {
   it('saves manual GPU layers, threads and context, with the live estimate', async () => {
     let saved = doc();
@@ -91,5 +100,16 @@ describe('PerformancePanel', () => {
       await screen.findByText('Saved. The model reloads with these settings on the next answer.'),
     ).toBeInTheDocument();
     expect(backend.callsTo('PUT', '/api/preferences')[0].body).toEqual({ n_threads: 6, n_ctx: 8192, n_gpu_layers: 2 });
+  });
+
+  it('has no GPU-layers controls on a runtime that cannot offload', async () => {
+    const cpu = { ...estimate, gpu_offload: false, free_vram_bytes: null };
+    const backend = new FakeBackend()
+      .on('GET', '/api/preferences', () => json(doc()))
+      .on('GET', /^\/api\/preferences\/offload/, () => json(cpu));
+    renderWithApp(<PerformancePanel cpuThreads={16} />, backend);
+    expect(await screen.findByTestId('gpu-layers-cpu-only')).toHaveTextContent('None: the active runtime runs models');
+    expect(screen.queryByLabelText('Layers on the GPU')).toBeNull();
+    expect(screen.queryByTestId('vram-estimate')).toBeNull();
   });
 });

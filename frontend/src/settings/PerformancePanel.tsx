@@ -85,6 +85,9 @@ export function PerformancePanel({ cpuThreads }: { cpuThreads: number | null }) 
   const envCtx = doc.effective.sources.n_ctx === 'environment' ? doc.effective.n_ctx : 4096;
   const maxThreads = Math.max(1, cpuThreads ?? doc.bounds.n_threads?.maximum ?? 64);
   const manualLayers = form.n_gpu_layers !== null;
+  // A runtime that cannot offload has nothing to set: no slider and no "0 B of VRAM" (a layer
+  // count set before stays visible, so it can be cleared).
+  const cpuOnly = estimate !== null && !estimate.gpu_offload && !manualLayers;
   const nLayers = estimate?.n_layers ?? 0;
 
   async function save() {
@@ -116,58 +119,68 @@ export function PerformancePanel({ cpuThreads }: { cpuThreads: number | null }) 
           {doc.problem}
         </p>
       )}
-      <fieldset>
-        <legend>GPU layers</legend>
-        <div className="radio-row">
-          <label>
-            <input
-              type="radio"
-              name="gpu-layers"
-              checked={!manualLayers}
-              onChange={() => setForm({ ...form, n_gpu_layers: null })}
-            />
-            Auto (the planner decides from free VRAM)
-          </label>
-          <label>
-            <input
-              type="radio"
-              name="gpu-layers"
-              checked={manualLayers}
-              onChange={() => setForm({ ...form, n_gpu_layers: estimate?.auto.layers_on_gpu ?? 0 })}
-            />
-            Manual
-          </label>
-        </div>
-        {manualLayers && (
-          <div className="slider-row">
-            <label htmlFor="gpu-layers-range">Layers on the GPU</label>
-            <input
-              id="gpu-layers-range"
-              type="range"
-              min={0}
-              max={Math.max(nLayers, 1)}
-              value={form.n_gpu_layers === -1 ? nLayers : (form.n_gpu_layers ?? 0)}
-              onChange={(e) => setForm({ ...form, n_gpu_layers: Number(e.target.value) })}
-              aria-describedby="gpu-layers-estimate"
-            />
-            <output htmlFor="gpu-layers-range">
-              {form.n_gpu_layers === -1 ? 'all' : form.n_gpu_layers} / {nLayers || '?'}
-            </output>
-          </div>
-        )}
-        <p id="gpu-layers-estimate" className="small estimate" data-testid="vram-estimate">
-          {estimate
-            ? estimateText(estimate, form.n_gpu_layers)
-            : estimateError
-              ? `No estimate: ${estimateError}`
-              : 'Estimating…'}
-        </p>
-        {estimate && !estimate.gpu_offload && (
+      {cpuOnly ? (
+        <fieldset data-testid="gpu-layers-cpu-only">
+          <legend>GPU layers</legend>
           <p className="small">
-            The active runtime runs on the CPU only; GPU layers take effect after an upgrade to GPU.
+            None: the active runtime runs models on the processor. After an upgrade to GPU (Hardware, above), this is
+            where you choose how much of a model goes to the graphics card.
           </p>
-        )}
-      </fieldset>
+        </fieldset>
+      ) : (
+        <fieldset>
+          <legend>GPU layers</legend>
+          <div className="radio-row">
+            <label>
+              <input
+                type="radio"
+                name="gpu-layers"
+                checked={!manualLayers}
+                onChange={() => setForm({ ...form, n_gpu_layers: null })}
+              />
+              Auto (the planner decides from free VRAM)
+            </label>
+            <label>
+              <input
+                type="radio"
+                name="gpu-layers"
+                checked={manualLayers}
+                onChange={() => setForm({ ...form, n_gpu_layers: estimate?.auto.layers_on_gpu ?? 0 })}
+              />
+              Manual
+            </label>
+          </div>
+          {manualLayers && (
+            <div className="slider-row">
+              <label htmlFor="gpu-layers-range">Layers on the GPU</label>
+              <input
+                id="gpu-layers-range"
+                type="range"
+                min={0}
+                max={Math.max(nLayers, 1)}
+                value={form.n_gpu_layers === -1 ? nLayers : (form.n_gpu_layers ?? 0)}
+                onChange={(e) => setForm({ ...form, n_gpu_layers: Number(e.target.value) })}
+                aria-describedby="gpu-layers-estimate"
+              />
+              <output htmlFor="gpu-layers-range">
+                {form.n_gpu_layers === -1 ? 'all' : form.n_gpu_layers} / {nLayers || '?'}
+              </output>
+            </div>
+          )}
+          <p id="gpu-layers-estimate" className="small estimate" data-testid="vram-estimate">
+            {estimate
+              ? estimateText(estimate, form.n_gpu_layers)
+              : estimateError
+                ? `No estimate: ${estimateError}`
+                : 'Estimating…'}
+          </p>
+          {estimate && !estimate.gpu_offload && (
+            <p className="small">
+              The active runtime runs on the CPU only; GPU layers take effect after an upgrade to GPU.
+            </p>
+          )}
+        </fieldset>
+      )}
 
       <fieldset>
         <legend>CPU threads</legend>
@@ -231,9 +244,9 @@ export function PerformancePanel({ cpuThreads }: { cpuThreads: number | null }) 
             <option value={form.n_ctx}>{form.n_ctx.toLocaleString()} tokens</option>
           )}
         </select>
-        <p className="small">
+        <p className="small" data-testid="context-help">
           Longer context remembers more of the conversation but uses more memory. It is capped at what the model was
-          trained for{estimate ? ` (the current model uses ${estimate.n_ctx.toLocaleString()})` : ''}.
+          trained for. {estimate ? contextText(estimate) : ''}
         </p>
       </fieldset>
 
@@ -248,4 +261,14 @@ export function PerformancePanel({ cpuThreads }: { cpuThreads: number | null }) 
       </div>
     </form>
   );
+}
+
+/** Both numbers, so that "uses 4,096" next to the Models page's "8,192" is not a contradiction. */
+export function contextText(estimate: Pick<OffloadEstimate, 'model' | 'n_ctx' | 'trained_ctx'>): string {
+  const uses = estimate.n_ctx.toLocaleString();
+  if (!estimate.trained_ctx) return `${estimate.model} uses ${uses} tokens now.`;
+  const trained = estimate.trained_ctx.toLocaleString();
+  if (estimate.trained_ctx === estimate.n_ctx)
+    return `${estimate.model} uses all ${trained} tokens it was trained for.`;
+  return `${estimate.model} was trained for ${trained} tokens and uses ${uses} now.`;
 }

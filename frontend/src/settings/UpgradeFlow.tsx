@@ -80,6 +80,8 @@ export function UpgradeHost({ children }: { children: ReactNode }) {
           source.kind === 'registry'
             ? await upgrade.start(api, source.recommendation.variant?.id)
             : await uploadFile<UpgradeJob>(api, '/api/admin/upgrade-gpu/pack', source.file, {
+                // The person's own file name, for messages about it (the backend keeps its own).
+                query: { filename: source.file.name },
                 onProgress: ({ loaded, total }) => dispatch({ type: 'uploading', loaded, total }),
               });
         dispatch({ type: 'job', job });

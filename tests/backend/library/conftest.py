@@ -142,6 +142,7 @@ class FileServer:
     def __init__(self) -> None:
         self.routes: dict[str, Route] = {}
         self.requests: list[tuple[str, str | None]] = []  # (path, Range header)
+        self.heads: list[str] = []  # paths asked with HEAD
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self._httpd.daemon_threads = True
         self._httpd.handle_error = lambda request, address: None  # type: ignore[method-assign]
@@ -176,6 +177,18 @@ def _handler(server: FileServer) -> type[BaseHTTPRequestHandler]:
         def log_message(self, format: str, *args: Any) -> None:
             pass
 
+        def do_HEAD(self) -> None:
+            """Headers only (catalogue sizes): a redirect or the file's length."""
+            server.heads.append(self.path)
+            route = server.routes.get(self.path)
+            if route is None:
+                self.send_error(404)
+                return
+            if self._redirected(route):
+                return
+            self.send_response(route.status)
+            self._finish_headers(route, len(route.data) if route.status == 200 else 0)
+
         def do_GET(self) -> None:
             server.requests.append((self.path, self.headers.get("Range")))
             route = server.routes.get(self.path)
@@ -187,10 +200,7 @@ def _handler(server: FileServer) -> type[BaseHTTPRequestHandler]:
                 self.send_response(route.fail_status)
                 self._finish_headers(route, 0)
                 return
-            if route.redirect_to is not None:
-                self.send_response(302)
-                self.send_header("Location", route.redirect_to)
-                self._finish_headers(route, 0)
+            if self._redirected(route):
                 return
             if route.status != 200:
                 self.send_response(route.status)
@@ -211,6 +221,14 @@ def _handler(server: FileServer) -> type[BaseHTTPRequestHandler]:
                 self.send_response(200)
             self._finish_headers(route, len(data) - start)
             self._send_body(route, data, start)
+
+        def _redirected(self, route: Route) -> bool:
+            if route.redirect_to is None:
+                return False
+            self.send_response(302)
+            self.send_header("Location", route.redirect_to)
+            self._finish_headers(route, 0)
+            return True
 
         def _finish_headers(self, route: Route, length: int) -> None:
             self.send_header("Content-Length", str(length))

@@ -140,6 +140,9 @@ async def test_upload_takes_the_raw_body(models_dir, catalogue_path, tiny_chat_b
     assert ok.status_code == 201 and ok.json()["kind"] == "chat"
     assert (bad_name.status_code, bad_name.json()["code"]) == (400, "bad_filename")
     assert (junk.status_code, junk.json()["code"]) == (422, "not_gguf")
+    # The refusal names the person's own file, never the temporary name it was received under.
+    assert junk.json()["message"].startswith("junk.gguf is not a GGUF model file")
+    assert ".import-" not in junk.json()["message"]
     assert files(models_dir) == ["up.gguf"]
 
 

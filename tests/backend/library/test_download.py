@@ -180,6 +180,31 @@ async def test_an_unreachable_server_is_a_network_error(dest):
     assert caught.value.code == "network_error"
 
 
+async def test_no_dns_answer_fails_at_once_as_no_internet(dest, monkeypatch):
+    """Offline, the name lookup fails: that is said at once and in plain words, not after half a
+    minute of retries as "[Errno -2] Name or service not known". The lookup is faked at the OS
+    edge (socket.getaddrinfo), so no test ever asks a real resolver."""
+    import socket
+
+    lookups = []
+
+    def offline(host, *args, **kwargs):
+        lookups.append(host.decode() if isinstance(host, bytes) else host)
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(socket, "getaddrinfo", offline)
+    async with downloader(max_attempts=5, retry_delay=1) as dl:
+        started = time.monotonic()
+        with pytest.raises(DownloadError) as caught:
+            await dl.fetch("https://huggingface.co/org/repo/resolve/main/model.gguf", dest)
+    assert caught.value.code == "offline"
+    assert caught.value.message.startswith(
+        "No internet connection (could not reach huggingface.co)"
+    )
+    assert lookups == ["huggingface.co"]  # one try, no retries
+    assert time.monotonic() - started < 1  # retry_delay=1 would have slept at least 1 s
+
+
 async def test_a_part_left_by_an_earlier_run_is_rehashed_and_resumed(
     file_server, payload, sha, dest
 ):

@@ -136,7 +136,7 @@ async def test_pause_and_resume(models_dir, catalogue_path, file_server, payload
         await wait_until(lambda: downloads.get_job(job["id"])["bytes_done"] >= half)
         watcher = asyncio.create_task(states_until_end(downloads, job["id"]))
         paused = await downloads.pause(job["id"])
-        assert paused["state"] == "paused"
+        assert (paused["state"], paused["resumable"]) == ("paused", True)
         assert (models_dir / "slow.gguf.part").stat().st_size == half
         with pytest.raises(Conflict):
             await downloads.pause(job["id"])
@@ -172,7 +172,7 @@ async def test_a_file_that_is_not_a_model_fails_and_leaves_nothing(models_dir, c
     async with manager(models_dir, catalogue_path) as downloads:
         job = await downloads.start("noise")
         events = await states_until_end(downloads, job["id"])
-    assert events[-1]["state"] == "failed"
+    assert (events[-1]["state"], events[-1]["resumable"]) == ("failed", False)  # nothing kept
     assert events[-1]["error"]["code"] == "not_gguf"
     assert files(models_dir) == []
 

@@ -134,6 +134,15 @@ def test_packs_sent_to_the_api(tmp_path, setup, pack):
             not_a_pack.write_bytes(b"PK\x05\x06" + b"\0" * 18)
             bad = client.post("/api/admin/upgrade-gpu/pack", json={"pack_path": str(not_a_pack)})
             assert bad.status_code == 422 and bad.json()["code"] == "bad_pack"
+            assert bad.json()["message"].startswith("photo.zip is not a Hearth runtime pack")
+            # Uploaded, it is kept under a name of ours; the message still names the person's.
+            uploaded = client.post(
+                "/api/admin/upgrade-gpu/pack",
+                params={"filename": "photo.zip"},
+                content=not_a_pack.read_bytes(),
+                headers={"Content-Type": "application/octet-stream"},
+            )
+            assert uploaded.json()["message"].startswith("photo.zip is not a Hearth runtime pack")
 
             tampered = _tampered(pack, tmp_path).read_bytes()
             assert len(tampered) > 10 * BODY_LIMIT  # the real wheel, packed

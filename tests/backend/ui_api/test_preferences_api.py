@@ -61,6 +61,10 @@ def test_default_model_preference_picks_the_model(hearth_server):
 def test_the_planner_estimate_for_the_gpu_layers_control(hearth_server):
     with hearth_server.client() as client:
         est = client.get("/api/preferences/offload", params={"layers": 10}).json()
+        smol = client.get("/api/models/SmolLM2-135M-Instruct.Q4_1.gguf").json()
+    # Both contexts, so the UI can say "trained for 8,192, uses 4,096" as the Models page does.
+    assert est["trained_ctx"] == smol["info"]["context_length"]
+    assert est["n_ctx"] <= est["trained_ctx"]
     assert est["model"] == "SmolLM2-135M-Instruct.Q4_1.gguf"
     assert est["n_layers"] == 30
     assert len(est["estimates"]) == 31
