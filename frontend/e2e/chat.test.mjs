@@ -152,10 +152,14 @@ describe('chat', { skip: skip ?? false }, () => {
 
     const list = page.getByRole('navigation', { name: 'Conversations' });
     const item = list.locator('.conv-item').filter({ hasText: 'Once upon a time' });
+    await item.getByRole('link').click(); // open it: its header must follow the rename
+    await page.locator('h1.chat-title').getByText('Once upon a time', { exact: false }).waitFor();
     await item.getByRole('button', { name: /^Rename/ }).click();
     await list.getByLabel('New title').fill('Bedtime story');
     await list.getByLabel('New title').press('Enter');
     await list.getByText('Bedtime story').waitFor();
+    await page.locator('h1.chat-title').getByText('Bedtime story', { exact: true }).waitFor();
+    const opened = await page.evaluate(() => location.hash);
 
     await page.getByLabel('Search conversations').fill('capital');
     await list.getByText('Bedtime story').waitFor({ state: 'detached' });
@@ -166,8 +170,15 @@ describe('chat', { skip: skip ?? false }, () => {
 
     await list.getByRole('button', { name: 'Delete “Bedtime story”' }).click();
     await list.getByText('Bedtime story').waitFor({ state: 'detached' });
+    await page.waitForFunction(() => location.hash === '#/chat'); // the open one went away
+    // The toast sits clear of the composer.
+    const toast = await page.locator('.toast').boundingBox();
+    const composer = await page.getByLabel('Message', { exact: true }).boundingBox();
+    assert.ok(toast.y + toast.height <= composer.y, JSON.stringify({ toast, composer }));
     await page.getByRole('button', { name: 'Undo' }).click();
     await list.getByText('Bedtime story').waitFor();
+    await page.waitForFunction((hash) => location.hash === hash, opened); // and it is back
+    await page.locator('h1.chat-title').getByText('Bedtime story', { exact: true }).waitFor();
     await shot(page, 'conversations-undo', false);
     const listed = await backend.api('GET', '/api/conversations');
     assert.equal(listed.total, 2);

@@ -20,7 +20,7 @@ interface Props {
 
 /** The sidebar's conversations: search, new, rename, delete with undo; arrow keys move. */
 export function ConversationList({ activeId }: Props) {
-  const { api } = useApp();
+  const { api, bus } = useApp();
   const toasts = useToasts();
   const [items, setItems] = useState<Conversation[]>([]);
   const [total, setTotal] = useState(0);
@@ -52,7 +52,8 @@ export function ConversationList({ activeId }: Props) {
 
   function remove(c: Conversation) {
     setHidden((h) => new Set(h).add(c.id));
-    if (c.id === activeId) navigate({ name: 'chat', id: null });
+    const wasOpen = c.id === activeId;
+    if (wasOpen) navigate({ name: 'chat', id: null });
     const restore = () =>
       setHidden((h) => {
         const next = new Set(h);
@@ -73,7 +74,10 @@ export function ConversationList({ activeId }: Props) {
       action: {
         label: 'Undo',
         run: () => {
-          if (deletes.current?.cancel(c.id)) restore();
+          if (!deletes.current?.cancel(c.id)) return;
+          restore();
+          // Undo puts things back as they were: the conversation open again, not "New chat".
+          if (wasOpen) navigate({ name: 'chat', id: c.id });
         },
       },
     });
@@ -86,6 +90,7 @@ export function ConversationList({ activeId }: Props) {
     try {
       const updated = await conversations.update(api, c.id, { title: clean });
       setItems((all) => all.map((x) => (x.id === c.id ? updated : x)));
+      bus.emit('conversations'); // the open chat's header shows the new title at once
     } catch (err) {
       toasts.show(`Could not rename: ${(err as Error).message}`, { tone: 'error' });
     }
