@@ -1,9 +1,7 @@
-import { useCallback, useEffect, useState } from 'react';
-import { models as modelsApi } from '../api/endpoints';
-import type { CatalogueEntry, DocumentsStatus } from '../api/types';
-import { useApp, useBus } from '../app/context';
+import type { DocumentsStatus } from '../api/types';
 import { displayName } from '../chat/ModelPicker';
 import { CatalogueRow } from '../models/ModelsView';
+import { useCatalogue } from '../models/useCatalogue';
 
 /** Which embedding model reads the documents, or, without one, the catalogue's to download. */
 export function EmbeddingNotice({ status }: { status: DocumentsStatus }) {
@@ -34,27 +32,15 @@ export function EmbeddingNotice({ status }: { status: DocumentsStatus }) {
 }
 
 function EmbeddingCatalogue() {
-  const { api } = useApp();
-  const [entries, setEntries] = useState<CatalogueEntry[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const load = useCallback(() => {
-    modelsApi.catalogue(api).then(
-      (c) => {
-        setEntries(c.models.filter((m) => m.kind === 'embedding'));
-        setError(null);
-      },
-      (err: Error) => setError(`The catalogue could not be read: ${err.message}`),
-    );
-  }, [api]);
-  useEffect(load, [load]);
-  useBus('models', load);
+  const { entries: all, error, reload: load } = useCatalogue();
   if (error)
     return (
       <p className="inline-error" role="alert">
-        {error}
+        The catalogue could not be read: {error}
       </p>
     );
-  if (!entries) return <p role="status">Loading the catalogue…</p>;
+  if (!all) return <p role="status">Loading the catalogue…</p>;
+  const entries = all.filter((m) => m.kind === 'embedding');
   if (entries.length === 0) return null;
   return (
     <ul className="catalogue" aria-label="Embedding models to download">

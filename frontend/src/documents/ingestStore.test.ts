@@ -1,25 +1,11 @@
 import type { IngestJob } from '../api/types';
+import { ingestJob } from '../test/ingest';
 import type { UploadOptions } from '../api/upload';
 import { Bus } from '../app/context';
 import { FakeBackend, apiError, connectedApi, json, sseStream } from '../test/fakeBackend';
 import { IngestStore } from './ingestStore';
 
-function job(over: Partial<IngestJob> = {}): IngestJob {
-  return {
-    id: 'j1',
-    library_id: 'lib1',
-    kind: 'ingest',
-    status: 'queued',
-    files_total: 0,
-    files_done: 0,
-    pages_done: 0,
-    embedded: 0,
-    current: null,
-    error: null,
-    cancel_requested: false,
-    ...over,
-  };
-}
+const job = ingestJob;
 
 /** A fake of the XHR upload edge: records each file, reports progress, answers a job. */
 function fakeUpload(answer: (file: File, n: number) => Promise<IngestJob>) {

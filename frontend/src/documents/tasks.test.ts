@@ -1,25 +1,11 @@
-import type { IngestEvent, IngestFileResult, IngestJob } from '../api/types';
+import type { IngestEvent, IngestFileResult } from '../api/types';
+import { ingestJob } from '../test/ingest';
 import type { Task } from './tasks';
 import { accepted, applyEvent, fileName, isFinished, jobTask, refusedTask, uploadTask, uploading } from './tasks';
 
 const STORED = '/data/documents/lib1/notes.md';
 
-function job(over: Partial<IngestJob> = {}): IngestJob {
-  return {
-    id: 'j1',
-    library_id: 'lib1',
-    kind: 'ingest',
-    status: 'queued',
-    files_total: 0,
-    files_done: 0,
-    pages_done: 0,
-    embedded: 0,
-    current: null,
-    error: null,
-    cancel_requested: false,
-    ...over,
-  };
-}
+const job = ingestJob;
 
 function result(over: Partial<IngestFileResult> = {}): IngestFileResult {
   return {

@@ -1,4 +1,5 @@
 import type { DocDocument, DocLibrary } from '../api/types';
+import { ingestJob } from '../test/ingest';
 import { accepted, applyEvent, cancelled, failed, jobTask, uploadTask, uploading } from './tasks';
 import type { Task } from './tasks';
 import {
@@ -32,19 +33,7 @@ function library(over: Partial<DocLibrary> = {}): DocLibrary {
   };
 }
 
-const queuedJob = {
-  id: 'j1',
-  library_id: 'lib1',
-  kind: 'ingest' as const,
-  status: 'queued' as const,
-  files_total: 0,
-  files_done: 0,
-  pages_done: 0,
-  embedded: 0,
-  current: null,
-  error: null,
-  cancel_requested: false,
-};
+const queuedJob = ingestJob();
 
 describe('libraryFacts', () => {
   it.each([

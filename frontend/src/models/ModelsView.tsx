@@ -1,4 +1,5 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCatalogue } from './useCatalogue';
 import { models as modelsApi, preferences as prefsApi } from '../api/endpoints';
 import type { CatalogueEntry, DownloadJob, ModelEntry } from '../api/types';
 import { uploadFile } from '../api/upload';
@@ -348,20 +349,7 @@ export function CatalogueRow({ entry, onChanged }: { entry: CatalogueEntry; onCh
 }
 
 function Catalogue() {
-  const { api } = useApp();
-  const [entries, setEntries] = useState<CatalogueEntry[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const load = useCallback(() => {
-    modelsApi.catalogue(api).then(
-      (c) => {
-        setEntries(c.models);
-        setError(null);
-      },
-      (err: Error) => setError(err.message),
-    );
-  }, [api]);
-  useEffect(load, [load]);
-  useBus('models', load);
+  const { entries, error, reload: load } = useCatalogue();
   if (error)
     return (
       <p className="inline-error" role="alert">
