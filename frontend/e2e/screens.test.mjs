@@ -54,7 +54,7 @@ describe('screens with an RTX 3060', { skip: skip ?? false }, () => {
     for (const expected of ['NVIDIA GeForce RTX 3060', '12.0 GiB', '535.183.01', '12.2', '8.6']) {
       assert.ok(facts.includes(expected), `${expected} not in ${facts}`);
     }
-    assert.match(await page.getByTestId('runtime-id').innerText(), /cpu-bundled \(CPU\)/);
+    assert.match(await page.getByTestId('runtime-id').innerText(), /^The built-in CPU runtime \(cpu-bundled\)/);
     // The CPU code llama.cpp chose for this machine's processor, as the backend reports it.
     const { runtime } = await backend.api('GET', '/api/capabilities');
     assert.ok(runtime.cpu_backend.cpu_label, JSON.stringify(runtime.cpu_backend));

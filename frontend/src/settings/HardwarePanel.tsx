@@ -1,4 +1,5 @@
 import { useCallback, useRef, useState } from 'react';
+import { runtimeName } from '../onboarding/hardwareWords';
 import { capabilities as capsApi, upgrade as upgradeApi } from '../api/endpoints';
 import { waitForRestart } from '../api/restart';
 import type { Capabilities, CpuBackend, Gpu } from '../api/types';
@@ -57,7 +58,7 @@ function RuntimeCard({ caps }: { caps: Capabilities }) {
       <dl className="facts">
         <dt>Runtime</dt>
         <dd data-testid="runtime-id">
-          {r.id} ({r.kind === 'cpu' ? 'CPU' : r.kind.toUpperCase()})
+          {capitalize(runtimeName(r))} <span className="small">({r.id})</span>
         </dd>
         <dt>llama.cpp</dt>
         <dd>llama-cpp-python {r.llama_cpp_version ?? '—'}</dd>
@@ -299,4 +300,8 @@ export function HardwarePanel() {
       )}
     </div>
   );
+}
+
+function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }

@@ -28,7 +28,7 @@ describe('Settings → Hardware & runtime', () => {
     expect(card).toHaveTextContent('8.6');
     expect(screen.getByTestId('cpu-card')).toHaveTextContent('AVX2 ✓');
     expect(screen.getByTestId('cpu-card')).toHaveTextContent('AVX512 ✗');
-    expect(screen.getByTestId('runtime-id')).toHaveTextContent('cpu-bundled (CPU)');
+    expect(screen.getByTestId('runtime-id')).toHaveTextContent('The built-in CPU runtime (cpu-bundled)');
     expect(screen.getByTestId('recommendation-reason')).toHaveTextContent('is not pinned yet');
     expect(screen.queryByRole('button', { name: 'Upgrade to GPU' })).toBeNull();
     expect(screen.queryByRole('button', { name: 'Revert to CPU runtime' })).toBeNull();
