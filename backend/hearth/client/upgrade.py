@@ -78,16 +78,11 @@ def _report(job: dict[str, Any] | None) -> int:
 
 
 def _local_jobs(settings: Settings):
-    from hearth.engine.factory import LocalFactory
-    from hearth.errors import NotFound
-    from hearth.hardware.host import probe_host
     from hearth.hardware.service import HardwareService
     from hearth.library.library import ModelLibrary
     from hearth.runtime.jobs import UpgradeJobs
-    from hearth.runtime.registry import load_registry
-    from hearth.runtime.upgrade_job import JobConfig
+    from hearth.runtime.service import job_config
 
-    library = ModelLibrary(settings.models_dir)
     hardware = HardwareService(
         settings.data_dir,
         hearth.__version__,
@@ -96,34 +91,7 @@ def _local_jobs(settings: Settings):
         registry_path=settings.runtime_registry,
         release_url=settings.runtime_release_url,
     )
-
-    def recommended() -> tuple[str | None, str]:
-        rec = hardware.recommendation()
-        return (rec.variant.id if rec.upgrade and rec.variant else None), rec.reason
-
-    def probe_model() -> Path | None:
-        factory = LocalFactory(settings, library)
-        try:
-            entry = factory.find(factory.resolve_chat_model(None, None))
-        except NotFound:
-            return None
-        return entry.path if entry else None
-
-    def host_tags() -> tuple[str, str]:
-        host = probe_host()
-        return host.python_tag, host.platform_tag
-
-    return UpgradeJobs(
-        JobConfig(
-            data_dir=settings.data_dir,
-            registry=lambda: load_registry(settings.runtime_registry, settings.runtime_release_url),
-            recommended=recommended,
-            host_tags=host_tags,
-            probe_model=probe_model,
-            probe_timeout=settings.runtime_probe_timeout,
-            threads=settings.n_threads,
-        )
-    )
+    return UpgradeJobs(job_config(settings, ModelLibrary(settings.models_dir), hardware))
 
 
 async def _upgrade_here(args: argparse.Namespace, settings: Settings) -> int:

@@ -185,6 +185,7 @@ class DownloadManager:
         job = self._job(job_id)
         if job.state in ("done", "cancelled"):
             del self._jobs[job_id]
+            self._feeds.pop(job_id, None)
             return job.snapshot()
         job.control.cancel()
         await self._stop_task(job)

@@ -22,11 +22,56 @@ from hearth.runtime.upgrade_job import JobConfig
 from hearth.settings import Settings
 
 if TYPE_CHECKING:
-    from hearth.engine.manager import ModelManager
+    from hearth.engine.manager import EngineFactory, ModelManager
     from hearth.hardware.service import HardwareService
     from hearth.library.library import ModelLibrary
 
 log = logging.getLogger(__name__)
+
+
+def job_config(
+    settings: Settings,
+    library: ModelLibrary,
+    hardware: HardwareService,
+    factory: EngineFactory | None = None,
+    restart: Callable[[], None] | None = None,
+) -> JobConfig:
+    """What an upgrade job needs, for the app (with its engines and supervisor) and the CLI."""
+    registry_path, release_url = settings.runtime_registry, settings.runtime_release_url
+
+    def host_tags() -> tuple[str, str]:
+        host = probe_host()
+        return host.python_tag, host.platform_tag
+
+    return JobConfig(
+        data_dir=settings.data_dir,
+        registry=lambda: load_registry(registry_path, release_url),
+        recommended=lambda: recommended(hardware),
+        host_tags=host_tags,
+        probe_model=lambda: probe_model(settings, library, factory),
+        probe_timeout=settings.runtime_probe_timeout,
+        threads=settings.n_threads,
+        restart=restart,
+    )
+
+
+def probe_model(
+    settings: Settings, library: ModelLibrary, factory: EngineFactory | None = None
+) -> Path | None:
+    """The chat model the backend would load first (the starter, when installed)."""
+    from hearth.engine.factory import LocalFactory
+
+    local = factory if isinstance(factory, LocalFactory) else LocalFactory(settings, library)
+    try:
+        entry = local.find(local.resolve_chat_model(None, None))
+    except NotFound:
+        return None
+    return entry.path if entry is not None else None
+
+
+def recommended(hardware: HardwareService) -> tuple[str | None, str]:
+    rec = hardware.recommendation()
+    return (rec.variant.id if rec.upgrade and rec.variant else None), rec.reason
 
 
 class RuntimeService:
@@ -43,7 +88,7 @@ class RuntimeService:
         self.library = library
         self.hardware = hardware
         self.restart = restart
-        self.jobs = UpgradeJobs(self._config())
+        self.jobs = UpgradeJobs(job_config(settings, library, hardware, models.factory, restart))
         self._tasks: list[asyncio.Task[Any]] = []
 
     async def start(self) -> None:
@@ -69,43 +114,6 @@ class RuntimeService:
             with contextlib.suppress(BaseException):
                 await task
         await self.jobs.aclose()
-
-    def _config(self) -> JobConfig:
-        settings = self.settings
-        registry_path, release_url = settings.runtime_registry, settings.runtime_release_url
-
-        def host_tags() -> tuple[str, str]:
-            host = probe_host()
-            return host.python_tag, host.platform_tag
-
-        return JobConfig(
-            data_dir=settings.data_dir,
-            registry=lambda: load_registry(registry_path, release_url),
-            recommended=self._recommended,
-            host_tags=host_tags,
-            probe_model=self._probe_model,
-            probe_timeout=settings.runtime_probe_timeout,
-            threads=settings.n_threads,
-            restart=self.restart,
-        )
-
-    def _probe_model(self) -> Path | None:
-        """The chat model the backend would load first (the starter, when installed)."""
-        from hearth.engine.factory import LocalFactory
-
-        factory = self.models.factory
-        if not isinstance(factory, LocalFactory):
-            factory = LocalFactory(self.settings, self.library)
-        try:
-            model_id = factory.resolve_chat_model(None, None)
-        except NotFound:
-            return None
-        entry = factory.find(model_id)
-        return entry.path if entry is not None else None
-
-    def _recommended(self) -> tuple[str | None, str]:
-        rec = self.hardware.recommendation()
-        return (rec.variant.id if rec.upgrade and rec.variant else None), rec.reason
 
     async def _test_generation(self) -> str | None:
         from hearth.engine.base import SamplingParams
@@ -133,7 +141,7 @@ class RuntimeService:
             return
         if any(r.kind != "cpu" for r in installed.list_installed(jobs.root)):
             return  # a GPU runtime is installed: the person chose CPU; do not undo that
-        variant, why = await asyncio.to_thread(self._recommended)
+        variant, why = await asyncio.to_thread(recommended, self.hardware)
         if variant is None:
             log.info("automatic GPU upgrade: nothing to do (%s)", why)
             return
