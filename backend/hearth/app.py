@@ -5,11 +5,15 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from http import HTTPStatus
+from typing import get_args
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from pydantic_core.core_schema import ErrorType
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import hearth
 from hearth import paths
@@ -19,6 +23,7 @@ from hearth.api import metrics as metrics_api
 from hearth.api import models as models_api
 from hearth.api import preferences as preferences_api
 from hearth.api import session as session_api
+from hearth.api.openapi_doc import API_ERRORS, V1_ERRORS, allowed_methods
 from hearth.chat.service import ChatService
 from hearth.docs.service import DocumentService
 from hearth.engine.factory import LocalFactory, RemoteFactory
@@ -109,7 +114,7 @@ def create_app(settings: Settings, token: str, *, factory: EngineFactory | None 
         metrics_api.router,
         admin.router,
     ):
-        app.include_router(router)
+        app.include_router(router, responses=V1_ERRORS if router is openai.router else API_ERRORS)
     frontend = paths.frontend_dir()
     if frontend is not None:
         app.mount("/", StaticFiles(directory=frontend, html=True), name="frontend")
@@ -154,6 +159,17 @@ def _json(body: bytes) -> object:
     return json.loads(body)
 
 
+def _validation_code(exc: RequestValidationError) -> str:
+    """Hearth's own code when one of its checks refused the value (hearth.api.params), so a
+    client sees e.g. `bad_filename` as it would from the service; else `invalid_request`."""
+    types = {e.get("type") for e in exc.errors()}
+    ours = types - _PYDANTIC_ERROR_TYPES
+    return ours.pop() if len(types) == 1 and ours else "invalid_request"
+
+
+_PYDANTIC_ERROR_TYPES = frozenset(get_args(ErrorType))
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Hearth's errors, validation errors and oversized bodies in the one JSON error shape (also
     for tests that mount a single router)."""
@@ -169,7 +185,27 @@ def install_error_handlers(app: FastAPI) -> None:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in e['loc'][1:]) or 'body'}: {e['msg']}" for e in exc.errors()
         )
-        return _error(request, 422, "invalid_request", problems or "Invalid request.")
+        return _error(request, 422, _validation_code(exc), problems or "Invalid request.")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        # Starlette's own refusals in the same shape as the rest. A path the API serves with
+        # other methods is a 405 naming them, even where the UI's static files said 404.
+        allowed = allowed_methods(request.app.openapi(), request.url.path)
+        if exc.status_code == 405 or (exc.status_code == 404 and allowed):
+            allowed = allowed or ["GET", "HEAD"]  # the static files' own methods
+            response = _error(
+                request,
+                405,
+                "method_not_allowed",
+                f"{request.method} is not allowed here; use {', '.join(allowed)}.",
+            )
+            response.headers["Allow"] = ", ".join(allowed)
+            return response
+        phrase = HTTPStatus(exc.status_code).phrase
+        code = phrase.lower().replace(" ", "_").replace("-", "_")
+        message = exc.detail if exc.detail != phrase else f"{phrase}: {request.url.path}"
+        return _error(request, exc.status_code, code, message)
 
     @app.exception_handler(BodyTooLarge)
     async def too_large(request: Request, exc: BodyTooLarge) -> JSONResponse:

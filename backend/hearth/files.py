@@ -59,3 +59,18 @@ def fsync_dir(folder: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def file_kind(path: Path) -> str | None:
+    """ "file", "dir", or None when nothing usable is there. A path someone typed may be too
+    long for the OS or unreadable, where Path.is_file() would raise (ENAMETOOLONG, EACCES)
+    instead of answering: that is "nothing there" too."""
+    import stat
+
+    try:
+        mode = path.stat().st_mode
+    except (OSError, ValueError):  # ValueError: an embedded NUL
+        return None
+    if stat.S_ISREG(mode):
+        return "file"
+    return "dir" if stat.S_ISDIR(mode) else None

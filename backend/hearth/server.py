@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import secrets
 import socket
 import sys
@@ -89,7 +90,9 @@ class Server:
         return f"http://{HOST}:{self.port}"
 
     def announce(self) -> None:
-        print(json.dumps({"event": "listening", "port": self.port}), flush=True)
+        # The pid: under `hearth serve` the server is the launcher's child, not the process the
+        # caller started (tests kill this one to prove a crash loses nothing).
+        print(json.dumps({"event": "listening", "port": self.port, "pid": os.getpid()}), flush=True)
 
     def run(self) -> None:
         self.uvicorn.run(sockets=[self.sock])

@@ -43,8 +43,10 @@ class SessionCodes:
         """True once for a live code; the code is spent either way."""
         with self._lock:
             self._drop_expired()
-            # Compare against every live code in constant time rather than a dict lookup.
-            match = next((c for c in self._codes if hmac.compare_digest(c, code)), None)
+            # Compare against every live code in constant time rather than a dict lookup, as
+            # bytes: compare_digest refuses str with characters outside ASCII.
+            given = code.encode("utf-8", "surrogatepass")
+            match = next((c for c in self._codes if hmac.compare_digest(c.encode(), given)), None)
             if match is None:
                 return False
             del self._codes[match]

@@ -24,6 +24,7 @@ class HearthProcess:
         self.extra_env = env
         self.proc: subprocess.Popen[str] | None = None
         self.port: int | None = None
+        self.server_pid: int | None = None  # the real server: the launcher's child
         self.stderr_path = data_dir / "stderr.log"
 
     @property
@@ -73,6 +74,7 @@ class HearthProcess:
                 continue
             if event.get("event") == "listening":
                 self.port = int(event["port"])
+                self.server_pid = int(event["pid"])
             if time.monotonic() > deadline:
                 raise RuntimeError("no listening line")
         while time.monotonic() < deadline:
@@ -84,9 +86,17 @@ class HearthProcess:
         raise RuntimeError("backend never became healthy")
 
     def kill9(self) -> None:
-        assert self.proc is not None
+        """SIGKILL the server itself, mid-whatever, then its launcher so none respawns it."""
+        assert self.proc is not None and self.server_pid is not None
+        assert self.server_pid != self.proc.pid  # `hearth serve` runs it as a child
+        os.kill(self.server_pid, signal.SIGKILL)
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait(timeout=10)
+        deadline = time.monotonic() + 10
+        while _alive(self.server_pid):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"server {self.server_pid} outlived SIGKILL")
+            time.sleep(0.02)
 
     def stop(self) -> int | None:
         if self.proc is None or self.proc.poll() is not None:
@@ -97,3 +107,16 @@ class HearthProcess:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             return self.proc.wait(timeout=5)
+
+
+def _alive(pid: int) -> bool:
+    """True while `pid` runs (a zombie has exited: its entry in /proc says so)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return True
+    return state != "Z"

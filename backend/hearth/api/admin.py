@@ -15,8 +15,11 @@ from starlette.background import BackgroundTask
 from starlette.responses import StreamingResponse
 
 from hearth.api.deps import RestartDep, SettingsDep, UpgradesDep
+from hearth.api.openapi_doc import SSE
+from hearth.api.params import UpgradeJobId
 from hearth.api.sse import snapshot_response
-from hearth.errors import BadRequest, HearthError
+from hearth.errors import BadRequest, HearthError, NotFound
+from hearth.files import file_kind
 from hearth.net.diskspace import is_out_of_space
 from hearth.runtime import bootstrap, installed, manage
 from hearth.runtime.switch import BUNDLED_ID
@@ -49,7 +52,19 @@ async def start_upgrade(jobs: UpgradesDep, body: UpgradeRequest | None = None) -
     return _answer(job, created)
 
 
-@router.post("/upgrade-gpu/pack")
+@router.post(
+    "/upgrade-gpu/pack",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "description": "The pack's zip as the raw body, or JSON naming a pack on this computer",
+            "content": {
+                "application/zip": {"schema": {"type": "string", "format": "binary"}},
+                "application/json": {"schema": PackPath.model_json_schema()},
+            },
+        }
+    },
+)
 async def start_pack_upgrade(
     request: Request,
     jobs: UpgradesDep,
@@ -63,8 +78,8 @@ async def start_pack_upgrade(
         except ValueError as exc:
             raise BadRequest(f'Expected {{"pack_path": ...}}: {exc}') from exc
         path = Path(body.pack_path).expanduser()
-        if not path.is_file():
-            raise BadRequest(f"No file at {path}", code="pack_not_found")
+        if file_kind(path) != "file":
+            raise NotFound(f"No file at {path}", code="pack_not_found")
         job, created = await jobs.start_pack(path, owned=False)
         return _answer(job, created)
     busy = jobs.busy()
@@ -104,13 +119,13 @@ async def current_upgrade(jobs: UpgradesDep) -> dict[str, Any]:
     return {"job": jobs.current()}
 
 
-@router.get("/upgrade-gpu/{job_id}")
-async def get_upgrade(job_id: str, jobs: UpgradesDep) -> dict[str, Any]:
+@router.get("/upgrade-gpu/{job_id:upgrade_job}")
+async def get_upgrade(job_id: UpgradeJobId, jobs: UpgradesDep) -> dict[str, Any]:
     return jobs.get(job_id)
 
 
-@router.get("/upgrade-gpu/{job_id}/events")
-async def upgrade_events(job_id: str, jobs: UpgradesDep) -> StreamingResponse:
+@router.get("/upgrade-gpu/{job_id:upgrade_job}/events", responses=SSE)
+async def upgrade_events(job_id: UpgradeJobId, jobs: UpgradesDep) -> StreamingResponse:
     """SSE: `progress` with the job on every change; ends with `done`, `failed` or `cancelled`,
     or after the `restart_requested` progress event (the backend then restarts)."""
     snapshots = jobs.subscribe(job_id)  # NotFound before the stream starts
@@ -119,8 +134,8 @@ async def upgrade_events(job_id: str, jobs: UpgradesDep) -> StreamingResponse:
     )
 
 
-@router.delete("/upgrade-gpu/{job_id}")
-async def cancel_upgrade(job_id: str, jobs: UpgradesDep) -> dict[str, Any]:
+@router.delete("/upgrade-gpu/{job_id:upgrade_job}")
+async def cancel_upgrade(job_id: UpgradeJobId, jobs: UpgradesDep) -> dict[str, Any]:
     return await jobs.cancel(job_id)
 
 

@@ -2,33 +2,36 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, ConfigDict, Field
 
 from hearth.api.deps import LibraryDep, ModelsDep, SettingsDep
+from hearth.api.openapi_doc import JSON_OR_SSE
 from hearth.api.sse import frame, sse_response
 from hearth.engine.base import ChatMessage, Finish, Piece, SamplingParams
 from hearth.engine.generation import Generation
 from hearth.engine.manager import ModelManager
-from hearth.errors import BadRequest, HearthError
+from hearth.errors import HearthError
+from hearth.jsonvalues import INTEGRAL
 
 router = APIRouter(prefix="/v1", tags=["openai"])
 
 
 class _Request(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", strict=True)
 
     model: str | None = Field(default=None, max_length=512)
     temperature: float = Field(default=1.0, ge=0.0, le=2.0)
     top_p: float = Field(default=1.0, gt=0.0, le=1.0)
-    max_tokens: int | None = Field(default=None, ge=1, le=32768)
-    max_completion_tokens: int | None = Field(default=None, ge=1, le=32768)
-    seed: int | None = Field(default=None, ge=0, le=2**32 - 1)
+    max_tokens: Annotated[int, Field(ge=1, le=32768), INTEGRAL] | None = None
+    max_completion_tokens: Annotated[int, Field(ge=1, le=32768), INTEGRAL] | None = None
+    seed: Annotated[int, Field(ge=0, le=2**32 - 1), INTEGRAL] | None = None
     frequency_penalty: float = Field(default=0.0, ge=-2.0, le=2.0)
     presence_penalty: float = Field(default=0.0, ge=-2.0, le=2.0)
     # Not OpenAI's, but llama.cpp clients send it; default as in Ollama and LM Studio.
@@ -36,7 +39,7 @@ class _Request(BaseModel):
     stop: str | list[str] | None = None
     stream: bool = False
     stream_options: dict[str, Any] | None = None
-    n: int = Field(default=1, ge=1, le=1)
+    n: Annotated[int, Field(ge=1, le=1), INTEGRAL] = 1
 
     def sampling(self) -> SamplingParams:
         stop = [self.stop] if isinstance(self.stop, str) else list(self.stop or [])
@@ -59,7 +62,7 @@ class _Request(BaseModel):
 
 
 class _Message(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", strict=True)
 
     role: Literal["system", "developer", "user", "assistant"]
     content: str | list[dict[str, Any]] | None = None
@@ -75,24 +78,21 @@ class ChatCompletionRequest(_Request):
 
 
 class CompletionRequest(_Request):
-    prompt: str | list[str]
-
-    @field_validator("prompt")
-    @classmethod
-    def _one_prompt(cls, value: str | list[str]) -> str | list[str]:
-        if isinstance(value, list) and len(value) != 1:
-            raise ValueError("exactly one prompt is supported")
-        return value
+    # OpenAI takes several prompts at once; Hearth answers one, said here for generated clients.
+    prompt: str | Annotated[list[str], Field(min_length=1, max_length=1)]
 
     def text(self) -> str:
         return self.prompt if isinstance(self.prompt, str) else self.prompt[0]
 
 
+_Text = Annotated[str, Field(min_length=1)]
+
+
 class EmbeddingRequest(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", strict=True)
 
     model: str | None = None
-    input: str | list[str] = Field(min_length=1)
+    input: _Text | Annotated[list[_Text], Field(min_length=1, max_length=2048)]
 
 
 def _model_for(models: ModelManager, name: str | None) -> str | None:
@@ -129,8 +129,10 @@ def _usage(finish: Finish) -> dict[str, int]:
     }
 
 
-@router.post("/chat/completions")
-async def chat_completions(body: ChatCompletionRequest, models: ModelsDep, settings: SettingsDep):
+@router.post("/chat/completions", responses=JSON_OR_SSE)
+async def chat_completions(
+    body: ChatCompletionRequest, request: Request, models: ModelsDep, settings: SettingsDep
+):
     messages = [
         ChatMessage("system" if m.role == "developer" else m.role, m.text())  # type: ignore[arg-type]
         for m in body.messages
@@ -154,7 +156,7 @@ async def chat_completions(body: ChatCompletionRequest, models: ModelsDep, setti
         }
 
     if not body.stream:
-        await generation.run()
+        await _whole(generation, request)
         return {
             "id": ident,
             "object": "chat.completion",
@@ -192,8 +194,8 @@ async def chat_completions(body: ChatCompletionRequest, models: ModelsDep, setti
     return sse_response(_stream(generation, pieces, render, end))
 
 
-@router.post("/completions")
-async def completions(body: CompletionRequest, models: ModelsDep):
+@router.post("/completions", responses=JSON_OR_SSE)
+async def completions(body: CompletionRequest, request: Request, models: ModelsDep):
     prompt = body.text()
     params = body.sampling()
     generation = Generation(
@@ -216,7 +218,7 @@ async def completions(body: CompletionRequest, models: ModelsDep):
         }
 
     if not body.stream:
-        finish = (await generation.run()).finish
+        finish = (await _whole(generation, request)).finish
         return envelope([choice(generation.text, _finish(finish.reason))], usage=_usage(finish))
 
     pieces = await _started(generation)
@@ -235,8 +237,6 @@ async def completions(body: CompletionRequest, models: ModelsDep):
 @router.post("/embeddings")
 async def embeddings(body: EmbeddingRequest, models: ModelsDep) -> dict[str, Any]:
     texts = [body.input] if isinstance(body.input, str) else list(body.input)
-    if not texts or any(not isinstance(t, str) or not t for t in texts):
-        raise BadRequest("input must be a non-empty string or list of non-empty strings")
     model, vectors, n_tokens = await models.embed(body.model, texts)
     return {
         "object": "list",
@@ -246,6 +246,27 @@ async def embeddings(body: EmbeddingRequest, models: ModelsDep) -> dict[str, Any
         "model": model,
         "usage": {"prompt_tokens": n_tokens, "total_tokens": n_tokens},
     }
+
+
+# How often a non-streamed answer checks that its caller is still there.
+HANG_UP_POLL_S = 0.25
+
+
+async def _whole(generation: Generation, request: Request) -> Generation:
+    """The whole answer, for a caller that waits for it; one that hangs up (a script stopped
+    with Ctrl-C, a client's timeout) stops it, as a streamed caller's hang-up does, so the
+    engine and the line behind it are not held for an answer nobody reads."""
+    task = asyncio.ensure_future(generation.run())
+    try:
+        while not task.done():
+            await asyncio.wait({task}, timeout=HANG_UP_POLL_S)
+            if not task.done() and await request.is_disconnected():
+                generation.cancel.set()
+        return task.result()
+    finally:
+        if not task.done():  # this handler itself was cancelled
+            generation.cancel.set()
+            await asyncio.gather(task, return_exceptions=True)
 
 
 async def _stream(

@@ -17,7 +17,8 @@ router = APIRouter(prefix="/api/session", tags=["session"])
 
 
 class SessionBody(BaseModel):
-    code: str = Field(min_length=1, max_length=200)
+    # secrets.token_urlsafe's alphabet: anything else cannot be a code Hearth issued.
+    code: str = Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_-]+$")
 
 
 @router.post("")

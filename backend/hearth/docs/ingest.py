@@ -23,7 +23,7 @@ from hearth.docs.identity import ModelIdentity, ReindexRequired, reindex_message
 from hearth.docs.jobs import FileResult, IngestJob
 from hearth.docs.records import DocDocument, DocLibrary
 from hearth.docs.vectors import VectorStore, chunk_metadata
-from hearth.files import sha256_file
+from hearth.files import file_kind, sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -67,13 +67,14 @@ def plan(
     if not paths:
         for document in known:
             path = Path(document.path)
-            if path.is_file():
+            if file_kind(path) == "file":
                 add(Target(path, True))
             else:
                 removed.append(document)
         return targets, removed, skipped
     for path in paths:
-        if path.is_dir():
+        kind = file_kind(path)
+        if kind == "dir":
             for file in _walk(path):
                 if kind_for(file) is not None:
                     add(Target(file, False))
@@ -90,7 +91,7 @@ def plan(
                     )
             prefix = str(path).rstrip(os.sep) + os.sep
             removed += [d for p, d in by_path.items() if p.startswith(prefix) and p not in seen]
-        elif path.is_file():
+        elif kind == "file":
             add(Target(path, True))
         elif str(path) in by_path:
             removed.append(by_path[str(path)])

@@ -37,6 +37,7 @@ from hearth.engine.generation import Generation, prompt_budget
 from hearth.engine.manager import ModelManager, Queued
 from hearth.errors import BadRequest, HearthError, NotFound
 from hearth.events import Event as SSEvent
+from hearth.library.filenames import check_plain_filename
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -354,11 +355,18 @@ def _local_path(raw: str) -> str:
     return str(path.resolve(strict=False))
 
 
+# Below every common file system's limit of 255 bytes, with room for a suffix of our own.
+MAX_STORED_NAME_BYTES = 200
+
+
 def upload_name(filename: str) -> str:
-    """A plain file name for an upload: no folders, no hidden files, not too long. Pure."""
-    name = filename.replace("\\", "/").rsplit("/", 1)[-1].strip()
-    if not name or name in (".", "..") or name.startswith("."):
-        raise BadRequest("filename must be a plain file name.", code="bad_filename")
-    if len(name.encode("utf-8")) > 200 or any(ord(c) < 32 for c in name):
-        raise BadRequest("filename is too long or has control characters.", code="bad_filename")
-    return name
+    """The name an upload is kept under: the route allows only plain names
+    (hearth.api.params.PlainFileName); one too long in bytes for a file system is shortened,
+    keeping its extension. Pure."""
+    name = check_plain_filename(filename)
+    stem, dot, suffix = name.rpartition(".")
+    if not dot or len(suffix) > 16:
+        stem, dot, suffix = name, "", ""
+    while len(f"{stem}{dot}{suffix}".encode()) > MAX_STORED_NAME_BYTES:
+        stem = stem[:-1]
+    return f"{stem.rstrip(' .')}{dot}{suffix}"

@@ -42,6 +42,15 @@ def default_threads() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def usable_threads(wanted: int | None) -> int:
+    """The threads to run on: the wish, but never more than this machine's logical CPUs. More
+    threads than CPUs only makes llama.cpp's threads wait on each other: 1024 on 2 cores turns
+    a second's answer into minutes."""
+    if not wanted:
+        return default_threads()
+    return max(1, min(wanted, os.cpu_count() or wanted))
+
+
 class ContextOverflow(BadRequest):
     code = "context_overflow"
 
@@ -54,7 +63,9 @@ def _load_llama(path: Path, **kwargs):
         return llama_cpp.Llama(model_path=str(path), **kwargs)
     except (ValueError, RuntimeError, OSError) as exc:
         code, message = llamalog.classify_load_failure(llamalog.since_mark() + str(exc))
-        raise ModelLoadError(f"{message} ({path.name})", code=code) from exc
+        raise ModelLoadError(
+            f"{message} ({path.name})", code=code, status=llamalog.LOAD_FAILURE_STATUS.get(code)
+        ) from exc
 
 
 class LlamaEngine:
@@ -70,7 +81,7 @@ class LlamaEngine:
         n_threads: int | None = None,
         verbose: bool = False,
     ):
-        threads = n_threads or default_threads()
+        threads = usable_threads(n_threads)
         self.model_id = model_id
         self.path = path
         self._gpu_layers_requested = n_gpu_layers
@@ -277,7 +288,7 @@ class LlamaEmbedder:
     """An embedding model (BERT-style GGUF) loaded beside the chat model."""
 
     def __init__(self, model_id: str, path: Path, *, n_threads: int | None = None, verbose=False):
-        threads = n_threads or default_threads()
+        threads = usable_threads(n_threads)
         self.model_id = model_id
         self._llm = _load_llama(
             path,

@@ -49,6 +49,11 @@ def since_mark() -> str:
     return "".join(items)
 
 
+# The person's file is at fault (4xx: another file will do) or the machine's memory is short
+# right now (503); any other load failure stays Hearth's own (500).
+LOAD_FAILURE_STATUS = {"unknown_architecture": 422, "corrupt_model": 422, "out_of_memory": 503}
+
+
 def classify_load_failure(log_text: str) -> tuple[str, str]:
     """Map llama.cpp's load log to (code, human message). Pure; table-tested."""
     text = log_text.lower()

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Literal
 
 from hearth.errors import BadRequest, Conflict, HearthError, InvalidModel, NotFound
+from hearth.files import file_kind
 from hearth.library.filenames import check_model_filename
 from hearth.library.gguf import GGUFInfo, read_gguf_info
 from hearth.net.diskspace import DiskUsage, is_out_of_space, space_shortfall
@@ -118,9 +119,10 @@ class ModelLibrary:
     def import_path(self, src: Path) -> ModelEntry:
         """Copy the GGUF at `src` into the folder after checking it; refuse an existing name."""
         src = Path(src).expanduser()
-        if not src.exists():
+        kind = file_kind(src)
+        if kind is None:
             raise NotFound(f"No file at {src}", code="file_not_found")
-        if not src.is_file():
+        if kind != "file":
             raise BadRequest(f"{src} is not a file", code="not_a_file")
         name = check_model_filename(src.name)
         self._refuse_existing(name)

@@ -5,6 +5,8 @@ routes with llama.cpp and real models."""
 
 from __future__ import annotations
 
+import json
+import socket
 import threading
 import time
 
@@ -273,3 +275,26 @@ def test_v1_streamed_completion_and_a_hang_up_that_frees_the_line(v1, fake_heart
     reply = v1.completions.create(model="fake-chat", prompt="Go on")
     assert (reply.choices[0].text, reply.choices[0].finish_reason) == (" the end", "stop")
     assert fake_hearth.factory.calls[0].prompt == "Tell me"
+
+
+@pytest.mark.parametrize("path", ["/v1/completions", "/v1/chat/completions"])
+def test_v1_a_caller_that_hangs_up_on_a_whole_answer_stops_it(v1, fake_hearth, path):
+    """A non-streamed answer whose caller goes away (a script stopped, a client's timeout) is
+    stopped, as a streamed one is, instead of holding the engine and the line behind it."""
+    gate = threading.Event()
+    script = fake_hearth.factory.enqueue("Once", " upon", gate=gate, gate_at=1)
+    body = json.dumps({"model": "fake-chat", "prompt": "Tell me", "messages": HELLO}).encode()
+    host, port = fake_hearth.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(
+            f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\n"
+            f"Authorization: Bearer {fake_hearth.token}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n".encode()
+            + body
+        )
+        assert script.reached.wait(10)  # the answer has begun and waits at the shut gate
+    # The caller has hung up; the gate is never opened, so only a stop can end that answer.
+    fake_hearth.factory.enqueue(" the", " end")
+    reply = v1.completions.create(model="fake-chat", prompt="Go on", timeout=15)
+    assert reply.choices[0].text == " the end"
+    assert not gate.is_set()

@@ -7,6 +7,8 @@ from hearth.engine.base import ChatMessage, Finish, Piece, SamplingParams
 from hearth.engine.llama import LlamaEngine
 from hearth.errors import ModelLoadError
 
+from tests.backend.gguf_edits import alien_copy
+
 GREEDY = SamplingParams(temperature=0, max_tokens=24)
 # stories260K is an F32 model: its greedy continuation of "Once upon a time", ", there was a
 # little girl named Lily. She loved", wins by at least 0.84 nats at every token on x64, sse42,
@@ -159,22 +161,16 @@ def test_truncated_file_is_a_clear_load_error(stories_path, tmp_path):
     with pytest.raises(ModelLoadError) as err:
         LlamaEngine("cut.gguf", path, n_ctx=256)
     assert err.value.code == "corrupt_model"
+    assert err.value.status == 422
     assert "cut.gguf" in err.value.message
 
 
 def test_unknown_architecture_is_named(stories_path, tmp_path):
-    def rename_arch(data: bytes) -> bytes:
-        key = b"general.architecture"
-        at = data.index(key) + len(key)
-        # value: type (u32) + length (u64) + "llama"; same length keeps every offset valid
-        value_at = at + 4 + 8
-        assert data[value_at : value_at + 5] == b"llama"
-        return data[:value_at] + b"zzzzz" + data[value_at + 5 :]
-
-    path = _patched(stories_path, tmp_path, "alien.gguf", rename_arch)
+    path = alien_copy(stories_path, tmp_path / "alien.gguf")
     with pytest.raises(ModelLoadError) as err:
         LlamaEngine("alien.gguf", path, n_ctx=256)
     assert err.value.code == "unknown_architecture"
+    assert err.value.status == 422  # the file is at fault, not Hearth
     assert "zzzzz" in err.value.message
 
 

@@ -101,3 +101,13 @@ def test_classify_load_failure(log, code):
     assert message
     if code == "unknown_architecture":
         assert "mamba9" in message
+
+
+def test_threads_never_exceed_the_machines_cpus():
+    import os
+
+    from hearth.engine.llama import default_threads, usable_threads
+
+    assert usable_threads(None) == default_threads()
+    assert usable_threads(1) == 1
+    assert usable_threads(1024) == os.cpu_count()  # a preference of 1024 on a small PC

@@ -138,7 +138,7 @@ async def test_upload_takes_the_raw_body(models_dir, catalogue_path, tiny_chat_b
             "/api/models/upload", params={"filename": "junk.gguf"}, content=b"\0" * 1000
         )
     assert ok.status_code == 201 and ok.json()["kind"] == "chat"
-    assert (bad_name.status_code, bad_name.json()["code"]) == (400, "bad_filename")
+    assert (bad_name.status_code, bad_name.json()["code"]) == (422, "bad_filename")
     assert (junk.status_code, junk.json()["code"]) == (422, "not_gguf")
     # The refusal names the person's own file, never the temporary name it was received under.
     assert junk.json()["message"].startswith("junk.gguf is not a GGUF model file")
@@ -198,4 +198,4 @@ async def test_unknown_catalogue_ids_and_bad_bodies(models_dir, catalogue_path):
         traversal = await client.delete("/api/models/..%5Cescape.gguf")
     assert (unknown.status_code, unknown.json()["code"]) == (404, "catalogue_not_found")
     assert no_body.status_code == 422
-    assert (traversal.status_code, traversal.json()["code"]) == (400, "bad_filename")
+    assert (traversal.status_code, traversal.json()["code"]) == (422, "bad_filename")

@@ -129,7 +129,7 @@ def test_packs_sent_to_the_api(tmp_path, setup, pack):
             missing = client.post(
                 "/api/admin/upgrade-gpu/pack", json={"pack_path": str(tmp_path / "nope.zip")}
             )
-            assert missing.status_code == 400 and missing.json()["code"] == "pack_not_found"
+            assert missing.status_code == 404 and missing.json()["code"] == "pack_not_found"
             not_a_pack = tmp_path / "photo.zip"
             not_a_pack.write_bytes(b"PK\x05\x06" + b"\0" * 18)
             bad = client.post("/api/admin/upgrade-gpu/pack", json={"pack_path": str(not_a_pack)})

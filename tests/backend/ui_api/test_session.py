@@ -27,6 +27,9 @@ def test_a_code_works_once():
     assert codes.redeem(code) is False
     assert codes.redeem("") is False
     assert codes.redeem("not-a-code") is False
+    # compare_digest refuses str outside ASCII; a held-out probe once got a 500 for this.
+    assert codes.redeem("é") is False
+    assert codes.redeem("\udc80") is False  # a lone surrogate, as JSON may carry
 
 
 def test_a_code_expires():
@@ -96,6 +99,8 @@ def test_the_printed_link_trades_once_for_the_token(web_server):
     again = httpx.post(f"{url}/api/session", json={"code": code})
     assert again.status_code == 401 and again.json()["code"] == "bad_session_code"
     assert httpx.post(f"{url}/api/session", json={}).status_code == 422
+    odd = httpx.post(f"{url}/api/session", json={"code": "é"})
+    assert (odd.status_code, odd.json()["code"]) == (422, "invalid_request")
     # The exemption is the exchange only.
     assert httpx.get(f"{url}/api/session").status_code == 401
     log = (web_server.data_dir / "logs" / "hearth.log").read_text()
