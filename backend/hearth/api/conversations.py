@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from hearth.api.deps import StoreDep
+from hearth.api.params import Offset
 from hearth.store.conversations import MAX_PAGE
 
 MAX_TITLE = 200
@@ -38,13 +39,18 @@ class ConversationPatch(ConversationCreate):
 @router.get("")
 def list_conversations(
     store: StoreDep,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
     q: Annotated[str | None, Query(max_length=MAX_QUERY, description="Words to find")] = None,
 ) -> dict[str, Any]:
     items, total = store.list(offset=offset, limit=limit, query=q)
+    # A search result says why it was found: the matching piece of a message, words marked.
+    found = store.snippets([c.id for c in items], q) if q and q.strip() else None
     return {
-        "items": [c.to_dict() for c in items],
+        "items": [
+            c.to_dict() if found is None else {**c.to_dict(), "snippet": found.get(c.id)}
+            for c in items
+        ],
         "total": total,
         "offset": offset,
         "limit": limit,
@@ -79,7 +85,9 @@ def delete_conversation(store: StoreDep, conversation_id: str) -> Response:
 
 @router.get("/{conversation_id}/messages")
 def list_messages(store: StoreDep, conversation_id: str) -> list[dict[str, Any]]:
-    return [m.to_dict() for m in store.messages(conversation_id)]
+    """The active path, first to last; each message with `sibling_ids` (its alternatives,
+    itself included, oldest first), `alternative` (its 1-based place there), `alternatives`."""
+    return [step.to_dict() for step in store.path(conversation_id)]
 
 
 @router.get("/{conversation_id}/export")

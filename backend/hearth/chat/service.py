@@ -7,6 +7,7 @@ even when the client goes away mid-stream; the client going away is what stops i
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import threading
 import uuid
@@ -21,7 +22,8 @@ from hearth.engine.manager import ModelManager, Queued
 from hearth.errors import BadRequest, Conflict, HearthError
 from hearth.events import Event as SSEvent
 from hearth.events import EventLog
-from hearth.store.conversations import ConversationStore
+from hearth.store.branches import Step
+from hearth.store.conversations import UNSET, ConversationStore, Unset
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +48,7 @@ class DocumentHook(Protocol):
 class ChatRun:
     id: str
     conversation_id: str
+    question_id: int  # the user message being answered; the answer becomes its child
     cancel: threading.Event = field(default_factory=threading.Event)
     log: EventLog = field(default_factory=EventLog)
     task: asyncio.Task[None] | None = None
@@ -91,23 +94,19 @@ class ChatService:
     async def send(
         self, conversation_id: str, content: str, params: SamplingParams, model: str | None
     ) -> ChatRun:
-        self._refuse_if_busy(conversation_id)
-        if not content.strip():
-            raise BadRequest("The message is empty.")
-        message = await asyncio.to_thread(self.store.add_message, conversation_id, "user", content)
-        return self._start(conversation_id, params, model, {"user_message": message.to_dict()})
+        """Add a user message after the active path's last one and answer it."""
+        return await self._ask(conversation_id, content, params, model, UNSET)
 
     async def regenerate(
         self, conversation_id: str, params: SamplingParams, model: str | None
     ) -> ChatRun:
+        """Answer the active path's last question again; the old answer stays an alternative."""
         self._refuse_if_busy(conversation_id)
-        messages = await asyncio.to_thread(self.store.messages, conversation_id)
-        if not messages or all(m.role != "user" for m in messages):
+        path = await asyncio.to_thread(self.store.messages, conversation_id)
+        question = next((m for m in reversed(path) if m.role == "user"), None)
+        if question is None or question.id is None:
             raise BadRequest("There is no user message to answer again.")
-        last = messages[-1]
-        if last.role == "assistant" and last.id is not None:
-            await asyncio.to_thread(self.store.delete_messages_from, conversation_id, last.id)
-        return self._start(conversation_id, params, model, {})
+        return self._start(conversation_id, question.id, params, model, {})
 
     async def edit(
         self,
@@ -117,12 +116,38 @@ class ChatService:
         params: SamplingParams,
         model: str | None,
     ) -> ChatRun:
+        """Ask an edited question beside the original, which is kept with what followed it."""
         self._refuse_if_busy(conversation_id)
         original = await asyncio.to_thread(self.store.get_message, message_id)
         if original.conversation_id != conversation_id or original.role != "user":
             raise BadRequest("Only a user message of this conversation can be edited.")
-        await asyncio.to_thread(self.store.delete_messages_from, conversation_id, message_id)
-        return await self.send(conversation_id, content, params, model)
+        return await self._ask(conversation_id, content, params, model, original.parent_id)
+
+    async def select(self, conversation_id: str, message_id: int) -> list[Step]:
+        """Show another alternative; refused mid-answer, which is bound to the path it began on."""
+        self._refuse_if_busy(conversation_id)
+        return await asyncio.to_thread(self.store.select, conversation_id, message_id)
+
+    async def _ask(
+        self,
+        conversation_id: str,
+        content: str,
+        params: SamplingParams,
+        model: str | None,
+        parent_id: int | Unset | None,
+    ) -> ChatRun:
+        self._refuse_if_busy(conversation_id)
+        if not content.strip():
+            raise BadRequest("The message is empty.")
+        message = await asyncio.to_thread(
+            functools.partial(
+                self.store.add_message, conversation_id, "user", content, parent_id=parent_id
+            )
+        )
+        assert message.id is not None  # committed
+        return self._start(
+            conversation_id, message.id, params, model, {"user_message": message.to_dict()}
+        )
 
     def stop(self, conversation_id: str) -> bool:
         run = self.active(conversation_id)
@@ -142,9 +167,14 @@ class ChatService:
             raise Conflict("This conversation is already answering; stop it first.")
 
     def _start(
-        self, conversation_id: str, params: SamplingParams, model: str | None, start: dict
+        self,
+        conversation_id: str,
+        question_id: int,
+        params: SamplingParams,
+        model: str | None,
+        start: dict,
     ) -> ChatRun:
-        run = ChatRun(id=uuid.uuid4().hex, conversation_id=conversation_id)
+        run = ChatRun(id=uuid.uuid4().hex, conversation_id=conversation_id, question_id=question_id)
         self._runs[conversation_id] = run
         run.publish("start", {"run_id": run.id, "conversation_id": conversation_id, **start})
         run.task = asyncio.create_task(self._drive(run, params, model))
@@ -153,7 +183,9 @@ class ChatService:
 
     async def _drive(self, run: ChatRun, params: SamplingParams, model: str | None) -> None:
         conversation = await asyncio.to_thread(self.store.get, run.conversation_id)
-        history = await asyncio.to_thread(self.store.messages, run.conversation_id)
+        # The question and what it follows: the active path when the run began, whatever is
+        # chosen meanwhile, so the answer is saved where it was asked.
+        history = await asyncio.to_thread(self.store.lineage, run.conversation_id, run.question_id)
         turns = [ChatMessage(m.role, m.content) for m in history if m.role != "system"]  # type: ignore[arg-type]
         chosen = model or conversation.model
         docs = await self.documents.prepare(run.conversation_id, turns) if self.documents else None
@@ -194,6 +226,7 @@ class ChatService:
             tokens_per_s=stats.tokens_per_s(finish.completion_tokens),
             finish_reason=finish.reason,
             meta=docs.meta() if docs is not None else None,
+            parent_id=run.question_id,
         )
         run.publish("done", {"message": message.to_dict()})
         run.close()
@@ -210,4 +243,5 @@ class ChatService:
             model=generation.model_id,
             ttft_ms=generation.stats.ttft_ms(),
             finish_reason="error",
+            parent_id=run.question_id,
         )

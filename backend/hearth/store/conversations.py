@@ -8,11 +8,13 @@ import re
 from enum import Enum
 from typing import Any, Final, Literal
 
-from sqlalchemy import column, delete, func, or_, text
+from sqlalchemy import column, func, or_, text, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from hearth.errors import BadRequest, NotFound
+from hearth.store import branches, snippets
+from hearth.store.branches import Step, active_path
 from hearth.store.db import session_scope
 from hearth.store.models import FINISH_REASONS, ROLES, Conversation, Message, iso, utcnow
 
@@ -24,12 +26,12 @@ MAX_PAGE = 200
 EXPORT_VERSION = 1
 
 
-class _Unset(Enum):
+class Unset(Enum):
     UNSET = "UNSET"
 
 
 # Tells "leave as is" apart from None, which clears a field (e.g. the system prompt).
-UNSET: Final = _Unset.UNSET
+UNSET: Final = Unset.UNSET
 
 
 class ConversationStore:
@@ -74,9 +76,9 @@ class ConversationStore:
         self,
         conversation_id: str,
         *,
-        title: str | _Unset | None = UNSET,
-        system_prompt: str | _Unset | None = UNSET,
-        model: str | _Unset | None = UNSET,
+        title: str | Unset | None = UNSET,
+        system_prompt: str | Unset | None = UNSET,
+        model: str | Unset | None = UNSET,
     ) -> Conversation:
         """Change the given fields; None clears one. Any change counts as an update."""
         with session_scope(self._engine, write=True) as session:
@@ -123,13 +125,40 @@ class ConversationStore:
     # Messages
 
     def messages(self, conversation_id: str) -> builtins.list[Message]:
+        """The active path: the messages the conversation shows, and an answer's history."""
+        return [step.message for step in self.path(conversation_id)]
+
+    def path(self, conversation_id: str) -> builtins.list[Step]:
+        """The active path, each message with the ids of its alternatives."""
         with session_scope(self._engine) as session:
             _conversation(session, conversation_id)
-            return _messages(session, conversation_id)
+            return active_path(_messages(session, conversation_id))
+
+    def lineage(self, conversation_id: str, message_id: int) -> builtins.list[Message]:
+        """A message and those it follows, first to last, whichever alternatives are shown."""
+        with session_scope(self._engine) as session:
+            _in_conversation(session, conversation_id, message_id)
+            return branches.lineage(_messages(session, conversation_id), message_id)
 
     def get_message(self, message_id: int) -> Message:
         with session_scope(self._engine) as session:
             return _message(session, message_id)
+
+    def select(self, conversation_id: str, message_id: int) -> builtins.list[Step]:
+        """Show this alternative instead of its siblings; returns the new active path.
+
+        The branch below it comes back as it was left: its own choices are kept.
+        """
+        with session_scope(self._engine, write=True) as session:
+            message = _in_conversation(session, conversation_id, message_id)
+            if not message.active:
+                _hide_siblings(session, conversation_id, message.parent_id)
+                message.active = True
+                session.add(message)
+            # Not an update of the conversation: flipping alternatives does not move it up
+            # the list of recent chats.
+            session.flush()
+            return active_path(_messages(session, conversation_id))
 
     def add_message(
         self,
@@ -144,10 +173,13 @@ class ConversationStore:
         tokens_per_s: float | None = None,
         finish_reason: str | None = None,
         meta: dict[str, Any] | None = None,
+        parent_id: int | Unset | None = UNSET,
     ) -> Message:
-        """Append a message, committed on return, so that a crash afterwards keeps it.
+        """Add a message, committed on return, so that a crash afterwards keeps it.
 
-        The first user message of an untitled conversation also becomes its title.
+        It follows `parent_id` (None: a new first message) or, by default, the last message of
+        the active path. It becomes the shown alternative of its siblings, which are kept. The
+        first user message of an untitled conversation also becomes its title.
         """
         if role not in ROLES:
             raise BadRequest(f"role must be one of {', '.join(ROLES)}, not {role!r}")
@@ -166,6 +198,13 @@ class ConversationStore:
         )
         with session_scope(self._engine, write=True) as session:
             conversation = _conversation(session, conversation_id)
+            if isinstance(parent_id, Unset):
+                message.parent_id = branches.last_id(_tree(session, conversation_id))
+            else:
+                if parent_id is not None:
+                    _in_conversation(session, conversation_id, parent_id)
+                message.parent_id = parent_id
+            _hide_siblings(session, conversation_id, message.parent_id)
             if role == "user" and conversation.title in (None, DEFAULT_TITLE):
                 has_user_message = session.exec(
                     select(Message.id).where(
@@ -183,14 +222,14 @@ class ConversationStore:
         self,
         message_id: int,
         *,
-        content: str | _Unset = UNSET,
-        model: str | _Unset | None = UNSET,
-        prompt_tokens: int | _Unset | None = UNSET,
-        completion_tokens: int | _Unset | None = UNSET,
-        ttft_ms: float | _Unset | None = UNSET,
-        tokens_per_s: float | _Unset | None = UNSET,
-        finish_reason: str | _Unset | None = UNSET,
-        meta: dict[str, Any] | _Unset | None = UNSET,
+        content: str | Unset = UNSET,
+        model: str | Unset | None = UNSET,
+        prompt_tokens: int | Unset | None = UNSET,
+        completion_tokens: int | Unset | None = UNSET,
+        ttft_ms: float | Unset | None = UNSET,
+        tokens_per_s: float | Unset | None = UNSET,
+        finish_reason: str | Unset | None = UNSET,
+        meta: dict[str, Any] | Unset | None = UNSET,
     ) -> Message:
         """Change the given fields of a message (e.g. the stats once a stream ends)."""
         fields = {
@@ -204,7 +243,7 @@ class ConversationStore:
             "meta": meta,
         }
         changes = {name: value for name, value in fields.items() if value is not UNSET}
-        if not isinstance(finish_reason, _Unset):
+        if not isinstance(finish_reason, Unset):
             _check_finish_reason(finish_reason)
         if content is None:
             raise BadRequest("message content cannot be null")
@@ -218,32 +257,19 @@ class ConversationStore:
             session.add(conversation)
         return message
 
-    def delete_messages_from(self, conversation_id: str, message_id: int) -> int:
-        """Delete a message and every later one of its conversation (regenerate, edit)."""
-        with session_scope(self._engine, write=True) as session:
-            conversation = _conversation(session, conversation_id)
-            message = session.get(Message, message_id)
-            if message is None or message.conversation_id != conversation_id:
-                raise NotFound(f"message {message_id} not found in conversation {conversation_id}")
-            result = session.exec(
-                delete(Message).where(
-                    col(Message.conversation_id) == conversation_id,
-                    col(Message.id) >= message_id,
-                )
-            )
-            conversation.updated_at = utcnow()
-            session.add(conversation)
-            return int(result.rowcount)
-
     # Export
 
     def export(self, conversation_id: str, fmt: ExportFormat) -> tuple[str, str, str]:
-        """(content_type, filename, text) of a conversation as Markdown or JSON."""
+        """(content_type, filename, text) of a conversation as Markdown or JSON.
+
+        Only the active path is exported: the conversation as it reads now, not the
+        alternatives it was chosen from (a transcript with every branch would not read as one).
+        """
         if fmt not in ("markdown", "json"):
             raise BadRequest(f"export format must be markdown or json, not {fmt!r}")
         with session_scope(self._engine) as session:
             conversation = _conversation(session, conversation_id)
-            messages = _messages(session, conversation_id)
+            messages = [step.message for step in active_path(_messages(session, conversation_id))]
         stem = _filename_stem(conversation)
         if fmt == "json":
             document = {
@@ -276,6 +302,16 @@ class ConversationStore:
             "JOIN message AS m ON m.id = message_fts.rowid WHERE message_fts MATCH :q"
         ).bindparams(q=match)
         return col(Conversation.id).in_(matching.columns(column("conversation_id")))
+
+    def snippets(self, conversation_ids: builtins.list[str], query: str) -> dict[str, Any]:
+        """For a page of search results: per conversation, the piece of a message that matched,
+        as parts {"text", "match"}; absent for one found by its title alone."""
+        query = query.strip()
+        match = fts_query(query) if self._fts else None
+        with self._engine.connect() as conn:
+            if match is not None:
+                return snippets.fts_snippets(conn, conversation_ids, match)
+            return snippets.like_snippets(conn, conversation_ids, query) if query else {}
 
 
 def fts_query(query: str) -> str | None:
@@ -352,7 +388,37 @@ def _message(session: Session, message_id: int) -> Message:
     return message
 
 
+def _in_conversation(session: Session, conversation_id: str, message_id: int) -> Message:
+    _conversation(session, conversation_id)
+    message = session.get(Message, message_id)
+    if message is None or message.conversation_id != conversation_id:
+        raise NotFound(f"message {message_id} not found in conversation {conversation_id}")
+    return message
+
+
+def _hide_siblings(session: Session, conversation_id: str, parent_id: int | None) -> None:
+    # Before the new shown one is written: the unique index allows one shown per group.
+    session.exec(
+        update(Message)
+        .where(
+            col(Message.conversation_id) == conversation_id,
+            col(Message.parent_id).is_not_distinct_from(parent_id),
+            col(Message.active).is_(True),
+        )
+        .values(active=False)
+    )
+
+
+def _tree(session: Session, conversation_id: str) -> builtins.list[Any]:
+    # Only the columns the tree needs: appending to a long conversation reads no contents.
+    statement = select(Message.id, Message.parent_id, Message.active).where(
+        Message.conversation_id == conversation_id
+    )
+    return builtins.list(session.exec(statement).all())
+
+
 def _messages(session: Session, conversation_id: str) -> builtins.list[Message]:
+    """Every message of the conversation, all branches, in id order."""
     statement = (
         select(Message).where(Message.conversation_id == conversation_id).order_by(col(Message.id))
     )

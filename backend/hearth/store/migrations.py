@@ -158,11 +158,37 @@ def _v4_documents(conn: sqlite3.Connection) -> None:
     )
 
 
+def _v5_answer_history(conn: sqlite3.Connection) -> None:
+    _run(
+        conn,
+        # Messages become a tree: regenerate and edit add a sibling instead of deleting what
+        # was there. No ON DELETE action: a message is only ever deleted with its whole
+        # conversation (one statement, so the check passes), and a lone delete that would
+        # orphan a branch is refused rather than cascading down a chain thousands deep.
+        "ALTER TABLE message ADD COLUMN parent_id INTEGER REFERENCES message(id)",
+        # Which sibling is shown; a new message starts shown, as every v4 message was.
+        "ALTER TABLE message ADD COLUMN active INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1))",
+        # Up to v4 a conversation was one line in id order: each message follows the one before.
+        """UPDATE message SET parent_id = (
+            SELECT MAX(p.id) FROM message AS p
+            WHERE p.conversation_id = message.conversation_id AND p.id < message.id
+        )""",
+        # Children of a message; also what the foreign key check reads on every delete, which
+        # would otherwise scan the table once per deleted message.
+        "CREATE INDEX ix_message_parent ON message (parent_id)",
+        # At most one shown alternative per group. First messages have no parent: 0 stands in
+        # for it (AUTOINCREMENT ids start at 1), as NULLs would never collide in a unique index.
+        """CREATE UNIQUE INDEX ux_message_shown ON message (conversation_id, IFNULL(parent_id, 0))
+            WHERE active = 1""",
+    )
+
+
 MIGRATIONS: list[tuple[int, Step]] = [
     (1, _v1_initial),
     (2, _v2_message_meta),
     (3, _v3_search),
     (4, _v4_documents),
+    (5, _v5_answer_history),
 ]
 LATEST_VERSION = MIGRATIONS[-1][0]
 

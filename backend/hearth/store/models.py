@@ -70,6 +70,11 @@ class Conversation(SQLModel, table=True):
 class Message(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     conversation_id: str = Field(foreign_key="conversation.id", ondelete="CASCADE")
+    # The message this one follows; None for a first message. Messages with the same parent are
+    # alternatives (a regenerated answer, an edited question); see hearth.store.branches.
+    parent_id: int | None = Field(default=None, foreign_key="message.id")
+    # The alternative shown among its siblings; the active path follows these from the root.
+    active: bool = True
     role: str
     content: str
     model: str | None = None
@@ -86,6 +91,7 @@ class Message(SQLModel, table=True):
         return {
             "id": self.id,
             "conversation_id": self.conversation_id,
+            "parent_id": self.parent_id,
             "role": self.role,
             "content": self.content,
             "model": self.model,

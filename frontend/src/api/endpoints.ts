@@ -2,9 +2,9 @@
 
 import type { Api } from './client';
 import type {
-  AnswerSpeed,
+  AnswerHistory,
   Capabilities,
-  CatalogueEntry,
+  Catalogue,
   ChatEvent,
   Conversation,
   ConversationPage,
@@ -17,11 +17,12 @@ import type {
   IngestEvent,
   IngestJob,
   Message,
-  ModelEntry,
+  ModelList,
   OffloadEstimate,
   PreferencesDoc,
   PreferenceValues,
   SamplingParams,
+  UiPreferenceValues,
   UpgradeJob,
 } from './types';
 
@@ -73,12 +74,15 @@ export const chat = {
       signal,
     }) as AsyncGenerator<ChatEvent>,
   stop: (api: Api, id: string) => api.post<{ stopped: boolean }>(`/api/conversations/${enc(id)}/stop`),
+  /** Show another alternative of a message; the answer is the new active path, as listed. */
+  select: (api: Api, id: string, messageId: number) =>
+    api.post<Message[]>(`/api/conversations/${enc(id)}/messages/${messageId}/select`),
 };
 
 export const models = {
-  list: (api: Api) => api.get<{ models: ModelEntry[] }>('/api/models'),
+  list: (api: Api) => api.get<ModelList>('/api/models'),
   remove: (api: Api, id: string) => api.delete<{ deleted: string }>(`/api/models/${enc(id)}`),
-  catalogue: (api: Api) => api.get<{ models: CatalogueEntry[] }>('/api/models/catalogue'),
+  catalogue: (api: Api) => api.get<Catalogue>('/api/models/catalogue'),
   download: (api: Api, catalogueId: string) =>
     api.post<DownloadJob>('/api/models/downloads', { catalogue_id: catalogueId }),
   pause: (api: Api, jobId: string) => api.post<DownloadJob>(`/api/models/downloads/${enc(jobId)}/pause`),
@@ -91,6 +95,7 @@ export const models = {
 export const engine = {
   status: (api: Api) => api.get<{ version: string; engine: EngineStatus }>('/api/status'),
   load: (api: Api, model: string) => api.post<{ loaded: unknown }>('/api/engine/load', { model }),
+  unload: (api: Api) => api.post<{ loaded: null }>('/api/engine/unload', {}),
 };
 
 export const capabilities = {
@@ -100,7 +105,8 @@ export const capabilities = {
 
 export const preferences = {
   get: (api: Api) => api.get<PreferencesDoc>('/api/preferences'),
-  put: (api: Api, changes: Partial<PreferenceValues>) => api.put<PreferencesDoc>('/api/preferences', changes),
+  put: (api: Api, changes: Partial<PreferenceValues & UiPreferenceValues>) =>
+    api.put<PreferencesDoc>('/api/preferences', changes),
   offload: (api: Api, layers?: number | null) =>
     api.get<OffloadEstimate>('/api/preferences/offload', { query: { layers } }),
 };
@@ -117,7 +123,7 @@ export const upgrade = {
 };
 
 export const metrics = {
-  answers: (api: Api, limit = 60) => api.get<{ answers: AnswerSpeed[] }>('/api/metrics/answers', { query: { limit } }),
+  answers: (api: Api, limit = 60) => api.get<AnswerHistory>('/api/metrics/answers', { query: { limit } }),
 };
 
 export const documents = {

@@ -5,6 +5,12 @@ export interface ApiErrorBody {
   message: string;
 }
 
+/** A piece of a search snippet: `match` marks the words that matched. */
+export interface SnippetPart {
+  text: string;
+  match: boolean;
+}
+
 export interface Conversation {
   id: string;
   title: string | null;
@@ -12,6 +18,8 @@ export interface Conversation {
   model: string | null;
   created_at: string;
   updated_at: string;
+  /** In search results only: the matching piece of a message; null when the title matched. */
+  snippet?: SnippetPart[] | null;
 }
 
 export interface ConversationPage {
@@ -65,6 +73,13 @@ export interface Message {
   finish_reason: FinishReason | null;
   meta: { citations?: Citation[]; [key: string]: unknown } | null;
   created_at: string;
+  /** The message this one follows (null for a first one); absent from older servers. */
+  parent_id?: number | null;
+  /** On the listed active path: the alternatives, itself included, oldest first ("‹ 1/2 ›"). */
+  sibling_ids?: number[];
+  /** 1-based place among sibling_ids. */
+  alternative?: number;
+  alternatives?: number;
 }
 
 export interface SamplingParams {
@@ -98,14 +113,43 @@ export interface GgufInfo {
   file_size: number;
 }
 
+/** How a model fits this PC (backend library/fit.py); `reason` is the numbers in words. */
+export interface ModelFit {
+  mode: 'full' | 'partial' | 'cpu' | 'too_large';
+  basis: 'gguf' | 'catalogue' | 'size';
+  n_ctx: number | null;
+  layers_on_gpu: number | null;
+  n_layers: number | null;
+  vram_bytes: number;
+  ram_bytes: number;
+  free_vram_bytes: number | null;
+  ram_total_bytes: number | null;
+  ram_available_bytes: number | null;
+  fits_free_ram: boolean | null;
+  reason: string;
+}
+
 export interface ModelEntry {
   id: string;
+  /** The one name every screen shows: the catalogue's, else the file name without .gguf. */
+  name?: string;
   path: string;
   size: number;
   ok: boolean;
   kind: 'chat' | 'embedding' | string | null;
+  /** Offered for chat: a chat template, and not an embedding model. */
+  chat?: boolean;
   info: GgufInfo | null;
   error: ApiErrorBody | null;
+  fit?: ModelFit | null;
+}
+
+export interface ModelList {
+  models: ModelEntry[];
+  /** The model a new chat loads first, chosen by the person (preference) or by Hearth. */
+  default_model?: string | null;
+  default_source?: 'preference' | 'automatic' | 'none';
+  loaded_model?: string | null;
 }
 
 export type DownloadState = 'queued' | 'downloading' | 'paused' | 'verifying' | 'done' | 'failed' | 'cancelled';
@@ -136,6 +180,13 @@ export interface CatalogueEntry {
   license: string | null;
   installed: boolean;
   download: DownloadJob | null;
+  fit?: ModelFit | null;
+}
+
+export interface Catalogue {
+  models: CatalogueEntry[];
+  /** The first run's pick for this PC: the best fit, else the starter model. */
+  recommended?: { id: string; why: 'fits' | 'starter' } | null;
 }
 
 export interface EngineStatus {
@@ -292,8 +343,16 @@ export interface PreferenceValues {
   default_model: string | null;
 }
 
+/** The UI's own choices, kept by the backend so that they outlive web mode's per-port origin. */
+export interface UiPreferenceValues {
+  theme: 'light' | 'dark' | 'system' | null;
+  onboarded: boolean | null;
+  sampling: Partial<Record<'temperature' | 'max_tokens' | 'top_p' | 'repeat_penalty', number | null>> | null;
+  upgrade_seen: string | null;
+}
+
 export interface PreferencesDoc {
-  preferences: PreferenceValues;
+  preferences: PreferenceValues & Partial<UiPreferenceValues>;
   effective: PreferenceValues & { n_ctx: number; sources: Record<string, string> };
   bounds: Record<string, { minimum: number | null; maximum: number | null; description: string }>;
   problem: string | null;
@@ -334,10 +393,19 @@ export interface AnswerSpeed {
   message_id: number;
   conversation_id: string;
   model: string | null;
-  tokens_per_s: number;
+  /** null: too short, or stopped too soon, to have a speed; the answer still counts. */
+  tokens_per_s: number | null;
   ttft_ms: number | null;
   completion_tokens: number | null;
+  finish_reason?: FinishReason | null;
   created_at: string;
+}
+
+/** GET /api/metrics/answers: the latest answers, oldest first, and how many there are in all. */
+export interface AnswerHistory {
+  answers: AnswerSpeed[];
+  /** Every answer stored (alternatives included); more than answers.length past the limit. */
+  total?: number;
 }
 
 /** A document library (hearth/docs/service.py `describe`): counts and whether it can be searched. */

@@ -278,13 +278,14 @@ export function ChatView({ id }: { id: string | null }) {
               canRegenerate={message === last && message.role === 'assistant' && lastUser !== undefined}
               onRegenerate={() => id && void chat.regenerate(id, options())}
               onEdit={(content) => id && void chat.edit(id, message.id, content, options())}
+              onSelect={(messageId) => id && void chat.select(id, messageId)}
             />
           ))}
           {thread.pending && <PendingView pending={thread.pending} />}
           {thread.error && (
             <div className="inline-error" role="alert">
               <span>
-                <strong>The answer failed:</strong> {thread.error.message}
+                <strong>{thread.error.heading ?? 'The answer failed:'}</strong> {thread.error.message}
               </span>
               <span className="inline-error-actions">
                 {thread.error.retry && id && (

@@ -1,7 +1,8 @@
 import { useState } from 'react';
 import type { Message } from '../api/types';
-import { formatMs } from '../ui/format';
+import { formatMs, plural } from '../ui/format';
 import { Icon } from '../ui/Icon';
+import { Alternatives } from './Alternatives';
 import { noticesOf } from './documentWords';
 import { CopyButton, Markdown } from './Markdown';
 import { Notices } from './Notices';
@@ -18,7 +19,7 @@ export function MessageStats({ message }: { message: Message }) {
   const parts: string[] = [];
   if (message.tokens_per_s !== null) parts.push(`${message.tokens_per_s.toFixed(1)} tok/s`);
   if (message.ttft_ms !== null) parts.push(`first token ${formatMs(message.ttft_ms)}`);
-  if (message.completion_tokens) parts.push(`${message.completion_tokens} tokens`);
+  if (message.completion_tokens) parts.push(plural(message.completion_tokens, 'token'));
   if (message.model) parts.push(message.model.replace(/\.gguf$/i, ''));
   const note = message.finish_reason ? FINISH_NOTE[message.finish_reason] : undefined;
   return (
@@ -36,9 +37,19 @@ interface MessageViewProps {
   busy: boolean;
   onRegenerate: () => void;
   onEdit: (content: string) => void;
+  /** Show another alternative of this message (its sibling_ids). */
+  onSelect?: (messageId: number) => void;
 }
 
-export function MessageView({ message, canRegenerate, canEdit, busy, onRegenerate, onEdit }: MessageViewProps) {
+export function MessageView({
+  message,
+  canRegenerate,
+  canEdit,
+  busy,
+  onRegenerate,
+  onEdit,
+  onSelect,
+}: MessageViewProps) {
   const [editing, setEditing] = useState(false);
   const [text, setText] = useState(message.content);
   const isUser = message.role === 'user';
@@ -103,6 +114,7 @@ export function MessageView({ message, canRegenerate, canEdit, busy, onRegenerat
       {!isUser && citations.length > 0 && <Sources citations={citations} />}
       <div className="message-foot">
         {!isUser && <MessageStats message={message} />}
+        {onSelect && <Alternatives message={message} busy={busy} onSelect={onSelect} />}
         <div className="message-actions">
           <CopyButton label="Copy message" text={() => message.content} />
           {isUser && canEdit && (

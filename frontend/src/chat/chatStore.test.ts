@@ -74,12 +74,15 @@ describe('ChatStore', () => {
           ['error', { code: 'generation_failed', message: 'boom' }],
         ]);
       })
-      .on('POST', '/api/conversations/c1/regenerate', () =>
-        sseResponse([
+      .on('POST', '/api/conversations/c1/regenerate', () => {
+        // The partial answer stays, as the other alternative; the list shows the new one.
+        const whole = message('assistant', 'whole answer');
+        saved = [user, whole];
+        return sseResponse([
           ['start', { run_id: 'r2', conversation_id: 'c1' }],
-          ['done', { message: message('assistant', 'whole answer') }],
-        ]),
-      );
+          ['done', { message: whole }],
+        ]);
+      });
     const store = new ChatStore(connectedApi(backend));
     await store.send('c1', 'q', options);
     await settled(store, 'c1');
@@ -90,6 +93,46 @@ describe('ChatStore', () => {
     await store.retry('c1', thread.error!.retry!, options);
     expect(store.thread('c1').messages.map((m) => m.content)).toEqual(['q', 'whole answer']);
     expect(store.thread('c1').error).toBeNull();
+  });
+
+  it('a regenerated answer shows as 2/2 from the saved list, and select shows the other one', async () => {
+    const user = message('user', 'Which flour?');
+    const old = message('assistant', 'Rye.');
+    const fresh = message('assistant', 'Spelt.');
+    const pair = { sibling_ids: [old.id, fresh.id], alternatives: 2 };
+    let saved = [user, { ...old, sibling_ids: [old.id], alternative: 1, alternatives: 1 }];
+    const backend = new FakeBackend()
+      .on('GET', '/api/conversations/c1/messages', () => json(saved))
+      .on('POST', '/api/conversations/c1/regenerate', () => {
+        saved = [user, { ...fresh, ...pair, alternative: 2 }];
+        return sseResponse([
+          ['start', { run_id: 'r', conversation_id: 'c1' }],
+          ['done', { message: fresh }],
+        ]);
+      })
+      .on('POST', `/api/conversations/c1/messages/${old.id}/select`, () =>
+        json([user, { ...old, ...pair, alternative: 1 }]),
+      );
+    const store = new ChatStore(connectedApi(backend));
+    await store.open('c1');
+    await store.regenerate('c1', options);
+    expect(store.thread('c1').messages.at(-1)).toMatchObject({ content: 'Spelt.', alternative: 2, alternatives: 2 });
+
+    await store.select('c1', old.id);
+    expect(store.thread('c1').messages.at(-1)).toMatchObject({ content: 'Rye.', alternative: 1 });
+    expect(backend.callsTo('POST', `/api/conversations/c1/messages/${old.id}/select`)).toHaveLength(1);
+  });
+
+  it('a refused switch says so, and keeps what is shown', async () => {
+    const user = message('user', 'q');
+    const backend = new FakeBackend()
+      .on('GET', '/api/conversations/c1/messages', () => json([user]))
+      .on('POST', /\/select$/, () => apiError(404, 'not_found', 'message 7 not found in conversation c1'));
+    const store = new ChatStore(connectedApi(backend));
+    await store.open('c1');
+    await store.select('c1', 7);
+    expect(store.thread('c1').messages).toEqual([user]);
+    expect(store.thread('c1').error).toMatchObject({ heading: 'Could not switch:', retry: null });
   });
 
   it('stop asks the backend, and the stopped partial answer stays', async () => {

@@ -130,17 +130,27 @@ export class ChatStore {
 
   regenerate(id: string, options: RunOptions): Promise<void> {
     this.dispatch(id, { type: 'regenerate' });
-    return this.drive(id, () => chat.regenerate(this.api, id, options), { kind: 'regenerate' });
+    return this.drive(id, () => chat.regenerate(this.api, id, options), { kind: 'regenerate' }, true);
   }
 
   edit(id: string, messageId: number, content: string, options: RunOptions): Promise<void> {
     this.dispatch(id, { type: 'edit', messageId, content, conversationId: id });
-    return this.drive(id, () => chat.edit(this.api, id, messageId, content, options), { kind: 'send', content });
+    return this.drive(id, () => chat.edit(this.api, id, messageId, content, options), { kind: 'send', content }, true);
   }
 
   retry(id: string, retry: Retry, options: RunOptions): Promise<void> {
     this.dispatch(id, { type: 'dismiss-error' });
     return retry.kind === 'send' ? this.send(id, retry.content, options) : this.regenerate(id, options);
+  }
+
+  /** Show another alternative of a message; refused by the server while an answer runs. */
+  async select(id: string, messageId: number): Promise<void> {
+    if (this.thread(id).pending) return;
+    try {
+      this.dispatch(id, { type: 'selected', messages: await chat.select(this.api, id, messageId) });
+    } catch (error) {
+      this.dispatch(id, { type: 'failed', error: toError(error), retry: null, heading: 'Could not switch:' });
+    }
   }
 
   dismissError(id: string): void {
@@ -183,7 +193,16 @@ export class ChatStore {
     }
   }
 
-  private async drive(id: string, open: () => AsyncGenerator<ChatEvent>, retry: Retry): Promise<void> {
+  /**
+   * `branched`: the run adds an alternative (regenerate, edit). What it streams does not say so
+   * (the new message is "2/2" only in the list), so the list is fetched again at the end.
+   */
+  private async drive(
+    id: string,
+    open: () => AsyncGenerator<ChatEvent>,
+    retry: Retry,
+    branched = false,
+  ): Promise<void> {
     this.running.add(id);
     markAnswering(id, true);
     let started = false;
@@ -192,7 +211,9 @@ export class ChatStore {
         if (event.event === 'start') started = true;
         this.apply(id, event);
       }
+      const cut = this.thread(id).pending !== null; // settle reloads a cut stream itself
       await this.settle(id);
+      if (branched && !cut) await this.reload(id);
     } catch (error) {
       // Before "start" nothing was saved: Retry sends the same text again. After it, the
       // question is saved and Retry answers it again.

@@ -83,6 +83,27 @@ describe('threadReducer', () => {
     expect(edited.messages[2]).toMatchObject({ id: OPTIMISTIC_ID, content: '2b' });
   });
 
+  it('the shown list may skip ids (a regenerated answer): edit cuts at the message, not by id', () => {
+    const u1 = message('user', '1', { id: 1 });
+    const a1 = message('assistant', 'a', { id: 5 }); // regenerated: its id is above the next question's
+    const u2 = message('user', '2', { id: 3 });
+    const loaded = run([{ type: 'loaded', messages: [u1, a1, u2] }]);
+    const edited = threadReducer(loaded, { type: 'edit', messageId: u2.id, content: '2b', conversationId: 'c1' });
+    expect(edited.messages.map((m) => m.id)).toEqual([1, 5, OPTIMISTIC_ID]);
+  });
+
+  it('another alternative chosen replaces the shown list and clears a failure', () => {
+    const failed = run([
+      { type: 'loaded', messages: [message('user', 'q')] },
+      { type: 'failed', error: { code: 'conflict', message: 'busy' }, retry: null, heading: 'Could not switch:' },
+    ]);
+    expect(failed.error).toMatchObject({ heading: 'Could not switch:' });
+    const other = [message('user', 'q2', { sibling_ids: [1, 2], alternative: 2, alternatives: 2 })];
+    const chosen = threadReducer(failed, { type: 'selected', messages: other });
+    expect(chosen.messages).toEqual(other);
+    expect(chosen.error).toBeNull();
+  });
+
   it('a reload during an answer keeps the question that is not saved yet', () => {
     const state = run([
       { type: 'send', content: 'q', conversationId: 'c1' },

@@ -7,6 +7,8 @@ export type Retry = { kind: 'send'; content: string } | { kind: 'regenerate' };
 
 export interface InlineError extends ApiErrorBody {
   retry: Retry | null;
+  /** What failed, when it was not an answer (e.g. switching alternatives). */
+  heading?: string;
 }
 
 export interface PendingAnswer {
@@ -30,6 +32,7 @@ export interface ThreadState {
 export type ThreadAction =
   | { type: 'loading' }
   | { type: 'loaded'; messages: Message[] }
+  | { type: 'selected'; messages: Message[] }
   | { type: 'load-failed'; message: string }
   | { type: 'send'; content: string; conversationId: string }
   | { type: 'regenerate' }
@@ -37,7 +40,7 @@ export type ThreadAction =
   | { type: 'attach' }
   | { type: 'event'; event: ChatEvent }
   | { type: 'stopping' }
-  | { type: 'failed'; error: ApiErrorBody; retry: Retry | null }
+  | { type: 'failed'; error: ApiErrorBody; retry: Retry | null; heading?: string }
   | { type: 'ended' }
   | { type: 'dismiss-error' };
 
@@ -129,6 +132,9 @@ export function threadReducer(state: ThreadState, action: ThreadAction): ThreadS
     }
     case 'load-failed':
       return { ...state, status: 'failed', loadError: action.message };
+    case 'selected':
+      // Another alternative chosen: the server's new active path, with its alternatives.
+      return { ...state, messages: action.messages, status: 'ready', loadError: null, error: null };
     case 'send':
       return {
         ...state,
@@ -142,7 +148,9 @@ export function threadReducer(state: ThreadState, action: ThreadAction): ThreadS
       return { ...state, messages, pending: fresh(), error: null };
     }
     case 'edit': {
-      const kept = state.messages.filter((m) => m.id < action.messageId);
+      // The edited question's branch hides what followed it; the server keeps both branches.
+      const at = state.messages.findIndex((m) => m.id === action.messageId);
+      const kept = at < 0 ? state.messages : state.messages.slice(0, at);
       return {
         ...state,
         messages: [...kept, optimistic(action.conversationId, action.content)],
@@ -161,7 +169,7 @@ export function threadReducer(state: ThreadState, action: ThreadAction): ThreadS
         ...state,
         messages: withoutOptimistic(state.messages),
         pending: null,
-        error: { ...action.error, retry: action.retry },
+        error: { ...action.error, retry: action.retry, heading: action.heading },
       };
     case 'ended':
       // The stream closed without done/error (connection lost): the store reloads the messages.

@@ -1,5 +1,7 @@
 // A small dependency-free SVG line chart: fixed size (no layout jumps), newest sample on the right.
 
+import { plural } from '../ui/format';
+
 export interface Series {
   label: string;
   values: (number | null)[];
@@ -116,32 +118,47 @@ export function LineChart({ title, series, max, capacity, format, height = 120 }
 
 interface Bar {
   key: string | number;
-  value: number;
+  /** null: nothing to measure (an answer too short for a speed); drawn as a stub, still counted. */
+  value: number | null;
   label: string;
 }
+
+/** "9 answers", or "75 answers, latest 60 shown" when the chart holds only the newest. Pure. */
+export function countLabel(shown: number, total: number = shown): string {
+  if (total === 0) return '';
+  const all = plural(total, 'answer');
+  return total > shown ? `${all}, latest ${shown} shown` : all;
+}
+
+const STUB = 2;
 
 export function BarChart({
   title,
   bars,
+  total,
   format,
   height = 120,
 }: {
   title: string;
   bars: Bar[];
+  /** How many there are in all; bars may hold only the latest. Defaults to bars.length. */
+  total?: number;
   format: (v: number) => string;
   height?: number;
 }) {
-  const top = niceMax(bars.map((b) => b.value));
+  const top = niceMax(bars.flatMap((b) => (b.value === null ? [] : [b.value])));
   const width = WIDTH / Math.max(bars.length, 20);
   const last = bars[bars.length - 1];
+  const count = countLabel(bars.length, Math.max(total ?? bars.length, bars.length));
+  const latest = last ? (last.value === null ? '—' : format(last.value)) : null;
   return (
     <figure className="chart">
       <figcaption>
         <span className="chart-title">{title}</span>
         <span className="chart-legend">
-          {last ? (
+          {latest !== null ? (
             <span>
-              latest <strong>{format(last.value)}</strong>
+              latest <strong>{latest}</strong>
             </span>
           ) : (
             'no answers yet'
@@ -159,14 +176,14 @@ export function BarChart({
           preserveAspectRatio="none"
           className="chart-svg"
           role="img"
-          aria-label={`${title}: ${bars.length} answers${last ? `, latest ${format(last.value)}` : ''}`}
+          aria-label={`${title}: ${count || 'no answers'}${latest !== null ? `, latest ${latest}` : ''}`}
           style={{ height }}
         >
           {[0.25, 0.5, 0.75].map((f) => (
             <line key={f} x1={0} x2={WIDTH} y1={height * f} y2={height * f} className="grid" />
           ))}
           {bars.map((b, i) => {
-            const h = (b.value / top) * height;
+            const h = b.value === null ? STUB : (b.value / top) * height;
             return (
               <rect
                 key={b.key}
@@ -174,7 +191,8 @@ export function BarChart({
                 y={height - h}
                 width={Math.max(1, width - 2)}
                 height={h}
-                className="bar"
+                className={b.value === null ? 'bar bar-unmeasured' : 'bar'}
+                opacity={b.value === null ? 0.4 : undefined}
               >
                 <title>{b.label}</title>
               </rect>
@@ -183,7 +201,7 @@ export function BarChart({
         </svg>
       </div>
       <div className="chart-time" aria-hidden="true">
-        <span>{bars.length ? `${bars.length} answers` : ''}</span>
+        <span data-testid="answer-count">{count}</span>
         <span>newest</span>
       </div>
     </figure>

@@ -33,9 +33,16 @@ function SpeedHistory() {
   const bars = answers.map((a) => ({
     key: a.message_id,
     value: a.tokens_per_s,
-    label: `${a.tokens_per_s.toFixed(1)} tok/s, first token ${formatMs(a.ttft_ms)}, ${a.model ?? ''}`,
+    label: `${a.tokens_per_s === null ? 'no speed (too short)' : `${a.tokens_per_s.toFixed(1)} tok/s`}, first token ${formatMs(a.ttft_ms)}, ${a.model ?? ''}`,
   }));
-  return <BarChart title="Answer speed (tokens/s), recent answers" bars={bars} format={(v) => `${v.toFixed(1)}`} />;
+  return (
+    <BarChart
+      title="Answer speed (tokens/s), recent answers"
+      bars={bars}
+      total={data?.total}
+      format={(v) => `${v.toFixed(1)}`}
+    />
+  );
 }
 
 /** Live CPU, RAM, GPU and VRAM, and how fast recent answers were. */

@@ -19,10 +19,14 @@ describe('MetricsStore', () => {
     );
     const naps: number[] = [];
     // A sleep that never ends: only kick() can end the backoff.
-    const store = new MetricsStore(connectedApi(backend), (ms) => {
-      naps.push(ms);
-      return new Promise(() => undefined);
-    });
+    const store = new MetricsStore(
+      connectedApi(backend),
+      (ms) => {
+        naps.push(ms);
+        return new Promise(() => undefined);
+      },
+      () => 0, // no jitter
+    );
     store.start();
     stream.push('sample', sample(1));
     stream.push('sample', sample(2));
@@ -41,5 +45,26 @@ describe('MetricsStore', () => {
     await vi.waitFor(() => expect(store.get().status).toBe('live'));
     expect(store.get().samples.map((s) => s.t)).toEqual([1, 2, 3]);
     store.stop();
+  });
+
+  it('backs off from 1 s to 30 s while the backend stays away, with jitter', async () => {
+    const backend = new FakeBackend().on('GET', /^\/api\/metrics\/stream/, () => {
+      throw new TypeError('Failed to fetch');
+    });
+    const naps: number[] = [];
+    const store = new MetricsStore(
+      connectedApi(backend),
+      async (ms) => {
+        naps.push(ms);
+        if (naps.length >= 8) store.stop();
+      },
+      () => 0.5,
+    );
+    store.start();
+    await vi.waitFor(() => expect(naps).toHaveLength(8));
+    expect(naps).toEqual([900, 1800, 3600, 7200, 14_400, 27_000, 27_000, 27_000]);
+    expect(store.get().status).toBe('offline');
+    // One request per wait: no retry storm behind the backoff.
+    expect(backend.callsTo('GET', /^\/api\/metrics\/stream/).length).toBeLessThanOrEqual(9);
   });
 });

@@ -1,6 +1,8 @@
 // The live metrics stream, kept open while the app runs so the monitor has history when opened
-// and the sidebar can show the load at a glance. Reconnects with backoff after a restart.
+// and the sidebar can show the load at a glance. Reconnects with backoff (api/backoff.ts, up to
+// 30 s) while the backend is gone, and at once when kicked.
 
+import { backoffDelay } from '../api/backoff';
 import type { Api } from '../api/client';
 import type { MetricsSample } from '../api/types';
 
@@ -27,6 +29,7 @@ export class MetricsStore {
   constructor(
     private readonly api: Api,
     private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
+    private readonly random: () => number = Math.random,
   ) {}
 
   subscribe = (listener: () => void) => {
@@ -68,12 +71,12 @@ export class MetricsStore {
   }
 
   private async run(signal: AbortSignal): Promise<void> {
-    let delay = 1000;
+    let failures = 0;
     while (!signal.aborted) {
       try {
         for await (const { event, data } of this.api.events<MetricsSample>('GET', '/api/metrics/stream', { signal })) {
           if (event !== 'sample') continue;
-          delay = 1000;
+          failures = 0;
           this.set({ samples: pushSample(this.snapshot.samples, data), status: 'live', error: null });
         }
       } catch (err) {
@@ -81,8 +84,7 @@ export class MetricsStore {
         this.set({ status: 'offline', error: (err as Error).message });
       }
       if (signal.aborted) return;
-      await this.pause(delay);
-      delay = Math.min(delay * 2, 5_000);
+      await this.pause(backoffDelay(failures++, this.random));
     }
   }
 }

@@ -126,7 +126,7 @@ def test_second_request_waits_behind_the_first(hearth_server):
         assert done["completion_tokens"] > 0 and done["finish_reason"] in ("stop", "length")
 
 
-def test_regenerate_and_edit_replace_what_followed(hearth_server):
+def test_regenerate_and_edit_keep_what_they_replace_as_alternatives(hearth_server):
     with hearth_server.client() as client:
         cid = new_conversation(client, STORIES)
         chat(client, cid, "Once upon a time", max_tokens=8)
@@ -141,6 +141,7 @@ def test_regenerate_and_edit_replace_what_followed(hearth_server):
         rows = client.get(f"/api/conversations/{cid}/messages").json()
         assert [m["role"] for m in rows] == ["user", "assistant", "user", "assistant"]
         assert rows[-1]["completion_tokens"] <= 5
+        assert (rows[-1]["alternative"], rows[-1]["alternatives"]) == (2, 2)
         first_user = rows[0]["id"]
         with client.stream(
             "POST",
@@ -152,6 +153,9 @@ def test_regenerate_and_edit_replace_what_followed(hearth_server):
         rows = client.get(f"/api/conversations/{cid}/messages").json()
         assert [m["role"] for m in rows] == ["user", "assistant"]
         assert rows[0]["content"] == "A cat"
+        assert rows[0]["sibling_ids"] == [first_user, rows[0]["id"]]
+        chosen = client.post(f"/api/conversations/{cid}/messages/{first_user}/select").json()
+        assert [m["role"] for m in chosen] == ["user", "assistant", "user", "assistant"]
 
 
 @pytest.mark.parametrize(

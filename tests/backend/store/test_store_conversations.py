@@ -70,6 +70,7 @@ def test_to_dict_is_json_with_iso_utc_timestamps(store: ConversationStore):
     assert set(data["m"]) == {
         "id",
         "conversation_id",
+        "parent_id",
         "role",
         "content",
         "model",
@@ -264,24 +265,6 @@ def test_auto_title(content: str, title: str):
 )
 def test_fts_query(query: str, expected: str | None):
     assert fts_query(query) == expected
-
-
-def test_delete_messages_from_removes_that_message_and_later_ones(store: ConversationStore):
-    chat = store.create()
-    other = store.create()
-    ids = [store.add_message(chat.id, "user", f"m{i}").id for i in range(5)]
-    other_message = store.add_message(other.id, "user", "untouched")
-
-    assert store.delete_messages_from(chat.id, ids[2]) == 3
-
-    assert [m.id for m in store.messages(chat.id)] == ids[:2]
-    assert [m.id for m in store.messages(other.id)] == [other_message.id]
-    # AUTOINCREMENT: a regenerated reply never reuses a deleted id.
-    assert store.add_message(chat.id, "assistant", "again").id > other_message.id
-    with pytest.raises(NotFound):
-        store.delete_messages_from(chat.id, other_message.id)
-    with pytest.raises(NotFound):
-        store.delete_messages_from("missing", ids[0])
 
 
 def test_deleting_a_conversation_cascades_to_its_messages(store: ConversationStore, engine: Engine):

@@ -149,12 +149,13 @@ def test_stream_and_answer_history_from_the_real_app(hearth_server):
     with hearth_server.client() as client:
         samples = _samples(client, "/api/metrics/stream", 2)
         assert samples[-1]["gpus"] is None and samples[-1]["gpu_reason"]
-        assert client.get("/api/metrics/answers").json() == {"answers": []}
+        assert client.get("/api/metrics/answers").json() == {"total": 0, "answers": []}
         conv = client.post("/api/conversations", json={"model": "stories260K.gguf"}).json()
         for prompt in ("Once upon a time", "The end"):
             chat(client, conv["id"], prompt, max_tokens=16)
-        history = client.get("/api/metrics/answers", params={"limit": 5}).json()["answers"]
-    assert len(history) == 2
+        answers = client.get("/api/metrics/answers", params={"limit": 5}).json()
+        history = answers["answers"]
+    assert len(history) == answers["total"] == 2
     assert history[0]["message_id"] < history[1]["message_id"]
     assert all(a["tokens_per_s"] > 0 and a["model"] == "stories260K.gguf" for a in history)
     with hearth_server.client() as client:
