@@ -8,15 +8,29 @@ from __future__ import annotations
 import asyncio
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 from starlette.responses import StreamingResponse
 
-from hearth.api.deps import DownloadsDep, LibraryDep, OptionalModelsDep
+from hearth import prefs as prefs_mod
+from hearth.api.deps import (
+    DownloadsDep,
+    LibraryDep,
+    OptionalHardwareDep,
+    OptionalModelsDep,
+    OptionalPrefsDep,
+    OptionalSettingsDep,
+)
+from hearth.api.openapi_doc import SSE
+from hearth.api.params import ModelFileName, binary_body
 from hearth.api.sse import snapshot_response
+from hearth.errors import HearthError
+from hearth.library.fit import Fit
+from hearth.library.fitting import FitJudge, read_machine, recommendation
 from hearth.library.library import ModelEntry
+from hearth.library.names import display_name, is_chat_model, names_by_file
 
 router = APIRouter(prefix="/api/models", tags=["models"])
 
@@ -29,55 +43,122 @@ class DownloadRequest(BaseModel):
     catalogue_id: str = Field(min_length=1)
 
 
-def entry_json(entry: ModelEntry) -> dict[str, Any]:
-    """A model as the UI sees it: header info when usable, the reason when broken."""
+def entry_json(
+    entry: ModelEntry, names: dict[str, str] | None = None, fit: Fit | None = None
+) -> dict[str, Any]:
+    """A model as the UI sees it: its name, whether the chat offers it, header info when usable,
+    the reason when broken, and how it fits this PC (when known)."""
     return {
         "id": entry.id,
+        "name": display_name(entry.id, names or {}),
         "path": str(entry.path),
         "size": entry.size,
         "ok": entry.ok,
         "kind": entry.kind,
+        "chat": is_chat_model(entry),
         "info": asdict(entry.info) if entry.info else None,
         "error": asdict(entry.error) if entry.error else None,
+        "fit": fit.to_dict() if fit else None,
     }
+
+
+def fit_judge(
+    hardware: OptionalHardwareDep, prefs: OptionalPrefsDep, settings: OptionalSettingsDep
+) -> FitJudge | None:
+    """This PC now (blocking probes: FastAPI runs a plain `def` dependency in its thread pool)."""
+    if hardware is None or settings is None:
+        return None
+    chosen = prefs.get() if prefs is not None else None
+    return FitJudge(read_machine(hardware), prefs_mod.effective(settings, chosen).n_ctx)
+
+
+FitJudgeDep = Annotated[FitJudge | None, Depends(fit_judge)]
+
+
+def _default_model(models: OptionalModelsDep, prefs: OptionalPrefsDep) -> tuple[str | None, str]:
+    """The model a new chat loads first, and whether the person chose it or Hearth did."""
+    if models is None:
+        return None, "none"
+    try:
+        chosen = models.factory.resolve_chat_model(None, None)
+    except HearthError:  # no chat model installed
+        return None, "none"
+    preferred = prefs.get().default_model if prefs is not None else None
+    return chosen, "preference" if preferred == chosen else "automatic"
 
 
 # Plain `def` routes do blocking file work; FastAPI runs them in its thread pool.
 
 
 @router.get("")
-def list_models(library: LibraryDep) -> dict[str, Any]:
-    return {"models": [entry_json(e) for e in library.scan()]}
+def list_models(
+    library: LibraryDep,
+    downloads: DownloadsDep,
+    models: OptionalModelsDep,
+    prefs: OptionalPrefsDep,
+    judge: FitJudgeDep,
+) -> dict[str, Any]:
+    """Installed models, with the default (from the start, not only once chosen) and the one
+    loaded now, so the UI badges both without asking elsewhere."""
+    names = names_by_file(downloads.catalogue.entries)
+    default, source = _default_model(models, prefs)
+    loaded = models.loaded if models is not None else None
+    return {
+        "models": [
+            entry_json(e, names, judge.installed(e) if judge else None) for e in library.scan()
+        ],
+        "default_model": default,
+        "default_source": source,  # preference | automatic | none
+        "loaded_model": loaded.model_id if loaded is not None else None,
+    }
 
 
 @router.post("/import", status_code=201)
-def import_model(body: ImportRequest, library: LibraryDep) -> dict[str, Any]:
-    return entry_json(library.import_path(Path(body.path)))
+def import_model(
+    body: ImportRequest, library: LibraryDep, downloads: DownloadsDep
+) -> dict[str, Any]:
+    entry = library.import_path(Path(body.path))
+    return entry_json(entry, names_by_file(downloads.catalogue.entries))
 
 
-@router.post("/upload", status_code=201)
+@router.post(
+    "/upload",
+    status_code=201,
+    openapi_extra=binary_body("application/octet-stream", "The GGUF file's bytes"),
+)
 async def upload_model(
     request: Request,
     library: LibraryDep,
-    filename: str = Query(min_length=1, description="Name to save it as"),
+    downloads: DownloadsDep,
+    filename: ModelFileName,
 ) -> dict[str, Any]:
     """The raw request body is the GGUF file (not multipart), streamed to disk."""
     entry = await library.import_stream(filename, request.stream())
-    return entry_json(entry)
+    return entry_json(entry, names_by_file(downloads.catalogue.entries))
 
 
 @router.get("/catalogue")
-async def catalogue(library: LibraryDep, downloads: DownloadsDep) -> dict[str, Any]:
+async def catalogue(
+    library: LibraryDep, downloads: DownloadsDep, judge: FitJudgeDep
+) -> dict[str, Any]:
+    """Downloadable models with their size, fit and download; `recommended` is the first run's
+    pick for this PC (the best fit, else the starter)."""
+    from hearth.engine.factory import STARTER_MODEL
+
     # On the event loop, not in a thread: it reads the download jobs, which the loop mutates.
+    entries = await downloads.catalogue_entries()
+    fits = {e.id: judge.catalogue(e) if judge else None for e in entries}
     return {
         "models": [
             {
                 **entry.model_dump(),
                 "installed": library.exists(entry.filename),
                 "download": downloads.job_for(entry.id),
+                "fit": fit.to_dict() if (fit := fits[entry.id]) else None,
             }
-            for entry in await downloads.catalogue_entries()
-        ]
+            for entry in entries
+        ],
+        "recommended": recommendation(entries, fits, STARTER_MODEL) if judge else None,
     }
 
 
@@ -96,7 +177,7 @@ async def get_download(job_id: str, downloads: DownloadsDep) -> dict[str, Any]:
     return downloads.get_job(job_id)
 
 
-@router.get("/downloads/{job_id}/events")
+@router.get("/downloads/{job_id}/events", responses=SSE)
 async def download_events(job_id: str, downloads: DownloadsDep) -> StreamingResponse:
     """Server-Sent Events: `progress` with a job snapshot per change, until it ends."""
     snapshots = downloads.subscribe(job_id)  # NotFound before the stream starts
@@ -118,14 +199,18 @@ async def cancel_download(job_id: str, downloads: DownloadsDep) -> dict[str, Any
     return await downloads.cancel(job_id)
 
 
-@router.get("/{model_id}")
-def get_model(model_id: str, library: LibraryDep) -> dict[str, Any]:
-    return entry_json(library.get(model_id))
+@router.get("/{model_id:gguf}")
+def get_model(
+    model_id: ModelFileName, library: LibraryDep, downloads: DownloadsDep, judge: FitJudgeDep
+) -> dict[str, Any]:
+    entry = library.get(model_id)
+    names = names_by_file(downloads.catalogue.entries)
+    return entry_json(entry, names, judge.installed(entry) if judge else None)
 
 
-@router.delete("/{model_id}")
+@router.delete("/{model_id:gguf}")
 async def delete_model(
-    model_id: str, library: LibraryDep, models: OptionalModelsDep
+    model_id: ModelFileName, library: LibraryDep, models: OptionalModelsDep
 ) -> dict[str, Any]:
     loaded = models.loaded if models is not None else None
     if models is not None and loaded is not None and loaded.model_id == library.get(model_id).id:

@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from hearth.hardware.detect import DEFAULT_RUNTIME_ID, Detection, Probes, detect
+from hearth.hardware.memory import PROC_MEMINFO, probe_memory
+from hearth.hardware.model import MemoryInfo
 from hearth.hardware.vram import free_vram_bytes
 from hearth.runtime import resolver
 from hearth.runtime.active import ActiveRuntime, read_active_runtime, read_upgrade_state
@@ -104,6 +106,15 @@ class HardwareService:
     def free_vram_bytes(self) -> list[int] | None:
         """Free VRAM per GPU now (not from the cache), for `engine.planner.plan_offload`."""
         return free_vram_bytes(self.timeout, self._probes)
+
+    def memory_now(self) -> MemoryInfo:
+        """Total and available RAM now (not from the cache): what a model would load into."""
+        return probe_memory(self._probes.proc_meminfo if self._probes else PROC_MEMINFO)
+
+    @property
+    def offload(self) -> dict[str, Any] | None:
+        """What the loaded chat model offloaded, as `record_offload` was told; None when none."""
+        return self._offload
 
     def record_offload(self, offload: dict[str, Any] | None) -> None:
         """The engine reports what the loaded model actually offloaded (None after unload)."""

@@ -16,6 +16,20 @@ from hearth.library.filenames import check_model_filename
 CATALOGUE_FILE = "catalogue.json"
 
 
+class CatalogueShape(BaseModel):
+    """A model's published shape (its config.json), for a fit estimate before the download."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    n_layers: int = Field(gt=0, le=1000, description="num_hidden_layers / block_count")
+    n_embd: int = Field(gt=0, description="hidden_size / embedding_length")
+    n_head: int = Field(gt=0, description="num_attention_heads")
+    n_head_kv: int | None = Field(default=None, gt=0, description="num_key_value_heads (GQA)")
+    context_length: int | None = Field(
+        default=None, gt=0, description="trained context, max_position_embeddings"
+    )
+
+
 class CatalogueEntry(BaseModel):
     """One downloadable model. `sha256` pins the content; without it the server's hash is used."""
 
@@ -30,6 +44,8 @@ class CatalogueEntry(BaseModel):
     size: int | None = Field(default=None, gt=0, description="bytes, if known")
     sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
     license: str = Field(min_length=1)
+    # Optional: without it, a fit is estimated from the size alone.
+    shape: CatalogueShape | None = None
 
     @field_validator("filename")
     @classmethod

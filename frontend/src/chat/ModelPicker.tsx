@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { engine } from '../api/endpoints';
 import { useApp } from '../app/context';
+import { modelName, nameOf } from '../models/names';
 import type { ModelsState } from '../models/useModels';
 
 interface ModelPickerProps {
@@ -10,9 +11,8 @@ interface ModelPickerProps {
   disabled?: boolean;
 }
 
-export function displayName(id: string): string {
-  return id.replace(/\.gguf$/i, '');
-}
+/** A file name without .gguf; `modelName` (models/names.ts) is the name to show for a model. */
+export { fileStem as displayName } from '../models/names';
 
 /** Which model answers in this conversation; picking one loads it at once. */
 export function ModelPicker({ models, value, onChange, disabled }: ModelPickerProps) {
@@ -20,7 +20,10 @@ export function ModelPicker({ models, value, onChange, disabled }: ModelPickerPr
   const [loading, setLoading] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const options = models.chatModels;
-  const current = value ?? models.loaded?.model ?? options[0]?.id ?? '';
+  const current = value ?? models.loaded?.model ?? models.defaultModel ?? options[0]?.id ?? '';
+  // A conversation may have been started with a model the picker no longer offers (a base model
+  // such as stories260K): show it, without offering it to others.
+  const stray = current !== '' && !options.some((m) => m.id === current);
 
   async function pick(model: string) {
     setError(null);
@@ -48,10 +51,15 @@ export function ModelPicker({ models, value, onChange, disabled }: ModelPickerPr
         onChange={(e) => void pick(e.target.value)}
       >
         {options.length === 0 && <option value="">No chat model installed</option>}
+        {stray && (
+          <option value={current} disabled>
+            {nameOf(current, models.models)} (not a chat model)
+          </option>
+        )}
         {options.map((m) => (
           <option key={m.id} value={m.id}>
-            {displayName(m.id)}
-            {m.info?.quantization && !m.id.toLowerCase().includes(m.info.quantization.toLowerCase())
+            {modelName(m)}
+            {m.info?.quantization && !modelName(m).toLowerCase().includes(m.info.quantization.toLowerCase())
               ? ` · ${m.info.quantization}`
               : ''}
           </option>

@@ -1,8 +1,9 @@
-import { act, screen, within } from '@testing-library/react';
+import { act, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
-import type { CatalogueEntry, DownloadJob } from '../api/types';
+import type { CatalogueEntry, DownloadJob, ModelEntry, ModelFit } from '../api/types';
 import { FakeBackend, json, sseStream } from '../test/fakeBackend';
 import { renderWithApp } from '../test/render';
+import { FIT_WORDS } from './FitBadge';
 import { ModelsView } from './ModelsView';
 
 const entry: CatalogueEntry = {
@@ -121,4 +122,96 @@ describe('ModelsView', () => {
     expect(fake.callsTo('POST', '/api/models/downloads/d1/resume')).toHaveLength(1);
     expect(fake.callsTo('POST', '/api/models/downloads')).toHaveLength(0);
   });
+
+  it('badges the default and the loaded model from the start, each fit, and loads and ejects', async () => {
+    let loaded: string | null = 'SmolLM2-135M-Instruct.Q4_1.gguf';
+    const fake = new FakeBackend()
+      .on('GET', '/api/models', () =>
+        json({
+          models: [
+            installed('SmolLM2-135M-Instruct.Q4_1.gguf', 'SmolLM2 135M Instruct (Q4_1)', true, fit('full')),
+            installed('tiny.gguf', 'tiny', true, fit('partial')),
+            installed('stories260K.gguf', 'stories260K', false, fit('cpu')),
+            installed('huge.gguf', 'huge', true, fit('too_large')),
+          ],
+          default_model: 'tiny.gguf',
+          default_source: 'automatic',
+          loaded_model: loaded,
+        }),
+      )
+      .on('GET', '/api/status', () =>
+        json({
+          version: '0',
+          engine: { loaded: loaded ? { backend: 'llama', model: loaded, n_ctx: 4096, details: {} } : null },
+        }),
+      )
+      .on('GET', '/api/models/catalogue', () => json({ models: [{ ...entry, fit: fit('cpu') }] }))
+      .on('POST', '/api/engine/unload', () => {
+        loaded = null;
+        return json({ loaded: null });
+      })
+      .on('POST', '/api/engine/load', (call) => {
+        loaded = (call.body as { model: string }).model;
+        return json({ loaded: {} });
+      });
+    renderWithApp(<ModelsView />, fake);
+
+    const smol = await screen.findByRole('row', { name: /SmolLM2 135M Instruct \(Q4_1\)/ });
+    // The catalogue's name, the file under it.
+    expect(smol).toHaveTextContent('SmolLM2-135M-Instruct.Q4_1.gguf');
+    expect(within(smol).getByText('loaded')).toBeInTheDocument();
+    expect(within(smol).getByText(FIT_WORDS.full)).toHaveAttribute('title', expect.stringContaining('3.0 GiB of VRAM'));
+    const tiny = screen.getByRole('row', { name: /^tiny/ });
+    // Nobody chose a default: the badge is there anyway, on the model a new chat loads.
+    expect(within(tiny).getByText('default')).toBeInTheDocument();
+    expect(within(tiny).getByText('Partial offload')).toBeInTheDocument();
+    const stories = screen.getByRole('row', { name: /stories260K/ });
+    expect(within(stories).getByText('CPU')).toBeInTheDocument();
+    expect(within(stories).getByText('not for chat')).toBeInTheDocument();
+    expect(within(stories).queryByRole('button', { name: /Load/ })).toBeNull();
+    expect(within(screen.getByRole('row', { name: /huge/ })).getByText('Too large for this PC')).toBeInTheDocument();
+    expect(within(await screen.findByTestId('catalogue-item')).getByText('CPU')).toBeInTheDocument();
+
+    await userEvent.click(within(smol).getByRole('button', { name: 'Eject SmolLM2 135M Instruct (Q4_1)' }));
+    await waitFor(() => expect(within(smol).queryByText('loaded')).toBeNull());
+    expect(fake.callsTo('POST', '/api/engine/unload')).toHaveLength(1);
+
+    await userEvent.click(within(tiny).getByRole('button', { name: 'Load tiny' }));
+    await waitFor(() => expect(within(tiny).getByText('loaded')).toBeInTheDocument());
+    expect(fake.callsTo('POST', '/api/engine/load')[0].body).toEqual({ model: 'tiny.gguf' });
+    expect(within(tiny).getByRole('button', { name: 'Eject tiny' })).toBeInTheDocument();
+  });
 });
+
+function fit(mode: ModelFit['mode']): ModelFit {
+  const GIB = 1024 ** 3;
+  return {
+    mode,
+    basis: 'gguf',
+    n_ctx: 4096,
+    layers_on_gpu: mode === 'full' ? 30 : mode === 'partial' ? 10 : 0,
+    n_layers: 30,
+    vram_bytes: mode === 'cpu' ? 0 : 3 * GIB,
+    ram_bytes: GIB,
+    free_vram_bytes: 8 * GIB,
+    ram_total_bytes: 16 * GIB,
+    ram_available_bytes: 8 * GIB,
+    fits_free_ram: true,
+    reason: 'The numbers in words.',
+  };
+}
+
+function installed(id: string, name: string, chat: boolean, f: ModelFit): ModelEntry {
+  return {
+    id,
+    name,
+    path: `/m/${id}`,
+    size: 100 * 1024 * 1024,
+    ok: true,
+    kind: 'chat',
+    chat,
+    info: null,
+    error: null,
+    fit: f,
+  };
+}

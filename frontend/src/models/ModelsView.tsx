@@ -1,15 +1,16 @@
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { useCatalogue } from './useCatalogue';
-import { models as modelsApi, preferences as prefsApi } from '../api/endpoints';
+import { engine, models as modelsApi, preferences as prefsApi } from '../api/endpoints';
 import type { CatalogueEntry, DownloadJob, ModelEntry } from '../api/types';
 import { uploadFile } from '../api/upload';
-import { useApp, useBus } from '../app/context';
-import { displayName } from '../chat/ModelPicker';
+import { useApp } from '../app/context';
 import { Dialog } from '../ui/Dialog';
 import { formatBytes, formatCount } from '../ui/format';
 import { Icon } from '../ui/Icon';
 import { Progress } from '../ui/Progress';
 import { useToasts } from '../ui/Toasts';
+import { FitBadge } from './FitBadge';
+import { fileStem, modelName } from './names';
 import { isChatModel, useModels } from './useModels';
 
 const TERMINAL = new Set(['done', 'failed', 'cancelled']);
@@ -44,7 +45,7 @@ function ImportZone() {
           signal: controller.signal,
           onProgress: ({ loaded, total }) => setUpload((u) => (u ? { ...u, loaded, total } : u)),
         });
-        toasts.show(`Imported ${displayName(entry.id)}.`);
+        toasts.show(`Imported ${modelName(entry)}.`);
         bus.emit('models');
       } catch (err) {
         if ((err as Error).name === 'AbortError') toasts.show(`Import of ${file.name} cancelled.`);
@@ -114,25 +115,44 @@ function InstalledModels() {
   const { api, bus } = useApp();
   const toasts = useToasts();
   const state = useModels();
-  const [defaultModel, setDefaultModel] = useState<string | null>(null);
   const [confirm, setConfirm] = useState<ModelEntry | null>(null);
+  // The model a Load or an Eject is under way for; one at a time (there is one engine).
+  const [busy, setBusy] = useState<string | null>(null);
+  const defaultModel = state.defaultModel;
 
-  const loadDefault = useCallback(() => {
-    prefsApi.get(api).then(
-      (doc) => setDefaultModel(doc.effective.default_model),
-      () => undefined,
-    );
-  }, [api]);
-  useEffect(loadDefault, [loadDefault]);
-  useBus('models', loadDefault);
-
-  async function makeDefault(id: string) {
+  async function makeDefault(m: ModelEntry) {
     try {
-      const doc = await prefsApi.put(api, { default_model: id });
-      setDefaultModel(doc.effective.default_model);
-      toasts.show(`${displayName(id)} is the default model.`);
+      await prefsApi.put(api, { default_model: m.id });
+      toasts.show(`${modelName(m)} is the default model.`);
+      bus.emit('models');
     } catch (err) {
       toasts.show(`Could not set the default: ${(err as Error).message}`, { tone: 'error' });
+    }
+  }
+
+  async function load(m: ModelEntry) {
+    setBusy(m.id);
+    try {
+      await engine.load(api, m.id);
+      toasts.show(`${modelName(m)} is loaded.`);
+    } catch (err) {
+      toasts.show(`Could not load ${modelName(m)}: ${(err as Error).message}`, { tone: 'error' });
+    } finally {
+      setBusy(null);
+      bus.emit('models');
+    }
+  }
+
+  async function eject(m: ModelEntry) {
+    setBusy(m.id);
+    try {
+      await engine.unload(api);
+      toasts.show(`${modelName(m)} is ejected; the next answer loads a model again.`);
+    } catch (err) {
+      toasts.show(`Could not eject: ${(err as Error).message}`, { tone: 'error' });
+    } finally {
+      setBusy(null);
+      bus.emit('models');
     }
   }
 
@@ -140,8 +160,10 @@ function InstalledModels() {
     setConfirm(null);
     try {
       await modelsApi.remove(api, entry.id);
-      if (defaultModel === entry.id) await prefsApi.put(api, { default_model: null }).catch(() => undefined);
-      toasts.show(`Deleted ${displayName(entry.id)}.`);
+      if (state.defaultSource === 'preference' && defaultModel === entry.id) {
+        await prefsApi.put(api, { default_model: null }).catch(() => undefined);
+      }
+      toasts.show(`Deleted ${modelName(entry)}.`);
       bus.emit('models');
     } catch (err) {
       toasts.show(`Could not delete: ${(err as Error).message}`, { tone: 'error' });
@@ -174,47 +196,96 @@ function InstalledModels() {
             </tr>
           </thead>
           <tbody>
-            {state.models.map((m) => (
-              <tr key={m.id} className={m.ok ? '' : 'broken'} data-testid="model-row">
-                <th scope="row">
-                  <span className="model-name">{displayName(m.id)}</span>
-                  <span className="badges">
-                    {m.kind === 'embedding' && <span className="badge">embedding</span>}
-                    {m.id === defaultModel && <span className="badge badge-accent">default</span>}
-                    {m.id === loaded && <span className="badge">loaded</span>}
-                  </span>
-                  {m.error && <span className="small error-text">{m.error.message}</span>}
-                </th>
-                <td>{formatBytes(m.size)}</td>
-                <td>{m.info?.quantization ?? '—'}</td>
-                <td>{m.info?.context_length ? m.info.context_length.toLocaleString() : '—'}</td>
-                <td>{m.info ? formatCount(m.info.parameter_count) : '—'}</td>
-                <td>
-                  <div className="row-actions">
-                    {isChatModel(m) && m.id !== defaultModel && (
-                      <button type="button" className="btn btn-small" onClick={() => void makeDefault(m.id)}>
-                        <Icon name="star" size={14} /> Make default
+            {state.models.map((m) => {
+              const name = modelName(m);
+              const chat = isChatModel(m);
+              return (
+                <tr key={m.id} className={m.ok ? '' : 'broken'} data-testid="model-row">
+                  <th scope="row">
+                    <span className="model-name">{name}</span>
+                    <span className="badges">
+                      {m.kind === 'embedding' && <span className="badge">embedding</span>}
+                      {m.ok && m.kind !== 'embedding' && !chat && (
+                        <span className="badge" title="No chat template: the chat does not offer it.">
+                          not for chat
+                        </span>
+                      )}
+                      {m.id === defaultModel && (
+                        <span
+                          className="badge badge-accent"
+                          title={
+                            state.defaultSource === 'preference'
+                              ? 'New chats start with this model: you chose it.'
+                              : 'New chats start with this model, until you make another the default.'
+                          }
+                        >
+                          default
+                        </span>
+                      )}
+                      {m.id === loaded && <span className="badge badge-good">loaded</span>}
+                      <FitBadge fit={m.fit} />
+                    </span>
+                    {fileStem(m.id) !== name && <span className="small model-file">{m.id}</span>}
+                    {m.error && <span className="small error-text">{m.error.message}</span>}
+                  </th>
+                  <td>{formatBytes(m.size)}</td>
+                  <td>{m.info?.quantization ?? '—'}</td>
+                  <td>{m.info?.context_length ? m.info.context_length.toLocaleString() : '—'}</td>
+                  <td>{m.info ? formatCount(m.info.parameter_count) : '—'}</td>
+                  <td>
+                    <div className="row-actions">
+                      {chat && m.id !== loaded && (
+                        <button
+                          type="button"
+                          className="btn btn-small"
+                          disabled={busy !== null}
+                          aria-label={`Load ${name}`}
+                          onClick={() => void load(m)}
+                        >
+                          <Icon name="play" size={14} /> {busy === m.id ? 'Loading…' : 'Load'}
+                        </button>
+                      )}
+                      {m.id === loaded && (
+                        <button
+                          type="button"
+                          className="btn btn-small"
+                          disabled={busy !== null}
+                          aria-label={`Eject ${name}`}
+                          onClick={() => void eject(m)}
+                        >
+                          {busy === m.id ? 'Ejecting…' : 'Eject'}
+                        </button>
+                      )}
+                      {chat && m.id !== defaultModel && (
+                        <button
+                          type="button"
+                          className="btn btn-small"
+                          aria-label={`Make ${name} the default`}
+                          onClick={() => void makeDefault(m)}
+                        >
+                          <Icon name="star" size={14} /> Make default
+                        </button>
+                      )}
+                      <button
+                        type="button"
+                        className="icon-btn"
+                        aria-label={`Delete ${name}`}
+                        onClick={() => setConfirm(m)}
+                      >
+                        <Icon name="trash" size={16} />
                       </button>
-                    )}
-                    <button
-                      type="button"
-                      className="icon-btn"
-                      aria-label={`Delete ${displayName(m.id)}`}
-                      onClick={() => setConfirm(m)}
-                    >
-                      <Icon name="trash" size={16} />
-                    </button>
-                  </div>
-                </td>
-              </tr>
-            ))}
+                    </div>
+                  </td>
+                </tr>
+              );
+            })}
           </tbody>
         </table>
         {state.ready && state.models.length === 0 && <p className="side-note">No models installed yet.</p>}
       </div>
       {confirm && (
         <Dialog
-          title={`Delete ${displayName(confirm.id)}?`}
+          title={`Delete ${modelName(confirm)}?`}
           onClose={() => setConfirm(null)}
           footer={
             <>
@@ -279,6 +350,7 @@ export function CatalogueRow({ entry, onChanged }: { entry: CatalogueEntry; onCh
           <strong>{entry.name}</strong>
           <span className="small"> · {entry.size ? formatBytes(entry.size) : 'size unknown'}</span>
           {entry.license && <span className="small"> · {entry.license}</span>}
+          <FitBadge fit={entry.fit} />
         </div>
         <div className="row-actions">
           {entry.installed && !active && <span className="badge badge-accent">installed</span>}

@@ -1,23 +1,25 @@
 import { useCallback, useEffect, useState } from 'react';
 import { models as modelsApi } from '../api/endpoints';
-import type { CatalogueEntry } from '../api/types';
+import type { Catalogue, CatalogueEntry } from '../api/types';
 import { useApp, useBus } from '../app/context';
 
 export interface CatalogueState {
   entries: CatalogueEntry[] | null;
+  /** The first run's pick for this PC (the best fit, else the starter), when the backend has one. */
+  recommended: Catalogue['recommended'];
   error: string | null;
   reload: () => void;
 }
 
-/** The model catalogue (with each entry's download), read again whenever models change. */
+/** The model catalogue (with each entry's download and fit), read again whenever models change. */
 export function useCatalogue(): CatalogueState {
   const { api } = useApp();
-  const [entries, setEntries] = useState<CatalogueEntry[] | null>(null);
+  const [catalogue, setCatalogue] = useState<Catalogue | null>(null);
   const [error, setError] = useState<string | null>(null);
   const reload = useCallback(() => {
     modelsApi.catalogue(api).then(
       (c) => {
-        setEntries(c.models);
+        setCatalogue(c);
         setError(null);
       },
       (err: Error) => setError(err.message),
@@ -25,5 +27,5 @@ export function useCatalogue(): CatalogueState {
   }, [api]);
   useEffect(reload, [reload]);
   useBus('models', reload);
-  return { entries, error, reload };
+  return { entries: catalogue?.models ?? null, recommended: catalogue?.recommended ?? null, error, reload };
 }

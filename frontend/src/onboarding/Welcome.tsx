@@ -1,20 +1,19 @@
 import { useEffect, useRef, useState } from 'react';
-import { capabilities as capsApi, models as modelsApi } from '../api/endpoints';
-import type { Capabilities, CatalogueEntry } from '../api/types';
+import { capabilities as capsApi } from '../api/endpoints';
+import type { Capabilities } from '../api/types';
 import { useApp } from '../app/context';
 import { navigate } from '../app/router';
-import { displayName } from '../chat/ModelPicker';
 import { UpgradeOffer } from '../settings/HardwarePanel';
-import { formatBytes } from '../ui/format';
-import { writeJson } from '../ui/storage';
+import { formatBytes, plural } from '../ui/format';
+import { uiPrefs } from '../ui/uiPrefs';
 import { hardwareWords } from './hardwareWords';
-import { isChatModel, useModels } from '../models/useModels';
+import { ModelStep } from './ModelStep';
 
-export const ONBOARDED_KEY = 'hearth.onboarded';
 const STEPS = ['Welcome', 'Your hardware', 'Your model', 'Start'] as const;
 
+/** Kept by the backend (ui/uiPrefs.ts): a web-mode relaunch on a new port must not ask again. */
 export function finishOnboarding(): void {
-  writeJson(ONBOARDED_KEY, true);
+  uiPrefs.set({ onboarded: true });
 }
 
 function HardwareStep({ caps, error }: { caps: Capabilities | null; error: string | null }) {
@@ -44,7 +43,8 @@ function HardwareStep({ caps, error }: { caps: Capabilities | null; error: strin
       </p>
       <p>{words.plain}</p>
       <p className="small">
-        Processor: {caps.hardware.cpu.model ?? 'unknown'} ({caps.hardware.cpu.cores ?? '?'} cores) · Memory{' '}
+        Processor: {caps.hardware.cpu.model ?? 'unknown'} (
+        {caps.hardware.cpu.cores !== null ? plural(caps.hardware.cpu.cores, 'core') : '? cores'}) · Memory{' '}
         {formatBytes(caps.hardware.memory.total_bytes)}
       </p>
       <details className="small" data-testid="hardware-details">
@@ -57,46 +57,6 @@ function HardwareStep({ caps, error }: { caps: Capabilities | null; error: strin
         <UpgradeOffer caps={caps} compact />
       )}
       {caps.recommendation.upgrade && <p className="small">Optional: Hearth works on the CPU as it is.</p>}
-    </div>
-  );
-}
-
-function ModelStep() {
-  const { api } = useApp();
-  const state = useModels();
-  const [starter, setStarter] = useState<CatalogueEntry | null>(null);
-  useEffect(() => {
-    modelsApi.catalogue(api).then(
-      (c) => setStarter(c.models.find((m) => m.kind === 'chat') ?? null),
-      () => undefined,
-    );
-  }, [api]);
-  if (!state.ready) return <p role="status">Checking the models folder…</p>;
-  const chat = state.models.filter(isChatModel);
-  if (chat.length > 0) {
-    return (
-      <div data-testid="onboarding-model">
-        <p className="big-fact">
-          Ready: <strong>{displayName(chat[0].id)}</strong>
-        </p>
-        <p>
-          {chat.length === 1 ? 'One chat model is' : `${chat.length} chat models are`} installed. More in Models, any
-          time.
-        </p>
-      </div>
-    );
-  }
-  return (
-    <div data-testid="onboarding-model">
-      <p className="big-fact">No chat model yet</p>
-      <p>
-        {starter
-          ? `Download ${starter.name}${starter.size ? ` (${formatBytes(starter.size)})` : ''} from the catalogue, or import a GGUF file you have.`
-          : 'Import a GGUF file you have, or download one from the catalogue.'}
-      </p>
-      <a className="btn" href="#/models">
-        Open Models
-      </a>
     </div>
   );
 }

@@ -2,6 +2,8 @@ import { useCallback, useEffect, useState } from 'react';
 import { preferences as prefsApi } from '../api/endpoints';
 import type { OffloadEstimate, PreferencesDoc, PreferenceValues } from '../api/types';
 import { useApp, useBus } from '../app/context';
+import { nameOf } from '../models/names';
+import { useModels } from '../models/useModels';
 import { formatBytes } from '../ui/format';
 import { NumberField } from '../ui/NumberField';
 import { useToasts } from '../ui/Toasts';
@@ -41,6 +43,7 @@ export function estimateText(estimate: OffloadEstimate, layers: number | null): 
 export function PerformancePanel({ cpuThreads }: { cpuThreads: number | null }) {
   const { api } = useApp();
   const toasts = useToasts();
+  const models = useModels(); // for the model's name, as the Models page shows it
   const [doc, setDoc] = useState<PreferencesDoc | null>(null);
   const [form, setForm] = useState<Form | null>(null);
   const [estimate, setEstimate] = useState<OffloadEstimate | null>(null);
@@ -246,7 +249,7 @@ export function PerformancePanel({ cpuThreads }: { cpuThreads: number | null }) 
         </select>
         <p className="small" data-testid="context-help">
           Longer context remembers more of the conversation but uses more memory. It is capped at what the model was
-          trained for. {estimate ? contextText(estimate) : ''}
+          trained for. {estimate ? contextText(estimate, nameOf(estimate.model, models.models)) : ''}
         </p>
       </fieldset>
 
@@ -264,11 +267,13 @@ export function PerformancePanel({ cpuThreads }: { cpuThreads: number | null }) 
 }
 
 /** Both numbers, so that "uses 4,096" next to the Models page's "8,192" is not a contradiction. */
-export function contextText(estimate: Pick<OffloadEstimate, 'model' | 'n_ctx' | 'trained_ctx'>): string {
+export function contextText(
+  estimate: Pick<OffloadEstimate, 'model' | 'n_ctx' | 'trained_ctx'>,
+  name: string = estimate.model,
+): string {
   const uses = estimate.n_ctx.toLocaleString();
-  if (!estimate.trained_ctx) return `${estimate.model} uses ${uses} tokens now.`;
+  if (!estimate.trained_ctx) return `${name} uses ${uses} tokens now.`;
   const trained = estimate.trained_ctx.toLocaleString();
-  if (estimate.trained_ctx === estimate.n_ctx)
-    return `${estimate.model} uses all ${trained} tokens it was trained for.`;
-  return `${estimate.model} was trained for ${trained} tokens and uses ${uses} now.`;
+  if (estimate.trained_ctx === estimate.n_ctx) return `${name} uses all ${trained} tokens it was trained for.`;
+  return `${name} was trained for ${trained} tokens and uses ${uses} now.`;
 }

@@ -44,6 +44,21 @@ def test_the_bundled_catalogue_pins_the_starter_and_has_an_embedding_model():
     assert len(catalogue.entries) >= 5
 
 
+def test_every_bundled_model_has_its_published_shape_for_a_fit_estimate():
+    catalogue = Catalogue.load()
+    for e in catalogue.entries:
+        assert e.shape is not None, e.id
+        assert e.shape.n_embd % e.shape.n_head == 0, e.id  # a whole head dimension
+    smollm = catalogue.get("smollm2-135m-instruct-q4_1").shape
+    # As the file's own GGUF header says.
+    assert smollm is not None and (smollm.n_layers, smollm.n_embd, smollm.n_head_kv) == (30, 576, 3)
+
+
+def test_the_shape_is_optional(tmp_path):
+    catalogue = Catalogue.load(write(tmp_path, [entry()]))
+    assert catalogue.entries[0].shape is None
+
+
 def test_a_catalogue_path_can_be_given(tmp_path):
     catalogue = Catalogue.load(write(tmp_path, [entry()]))
     assert [e.id for e in catalogue.entries] == ["tiny"]
@@ -61,6 +76,8 @@ def test_a_catalogue_path_can_be_given(tmp_path):
         ([entry(extra=1)], "extra"),
         ([entry(), entry(filename="other.gguf")], "repeats"),
         ([entry(), entry(id="other")], "repeats"),
+        ([entry(shape={"n_layers": 0, "n_embd": 8, "n_head": 1})], "shape.n_layers"),
+        ([entry(shape={"n_layers": 2, "n_embd": 8, "n_head": 1, "rope": 1})], "shape.rope"),
     ],
 )
 def test_invalid_catalogues_are_refused(tmp_path, models, needle):
