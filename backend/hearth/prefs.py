@@ -1,8 +1,12 @@
-"""User preferences the UI sets (threads, context, GPU layers, default model), kept as JSON in the
-data dir and applied on the next model load.
+"""User preferences the UI sets, kept as JSON in the data dir: how models load (threads, context,
+GPU layers, default model), applied on the next load, and the UI's own choices (theme, onboarding
+done, sampling, the last upgrade result seen).
 
-A preference wins over the environment's default; an unset one (null) falls back to it. The file is
-written atomically, and a damaged file is set aside rather than trusted or silently lost.
+The UI's choices live here and not in the browser because in web mode the page's origin changes
+with the random port on every launch, and localStorage with it.
+
+A load preference wins over the environment's default; an unset one (null) falls back to it. The
+file is written atomically, and a damaged file is set aside rather than trusted or silently lost.
 """
 
 from __future__ import annotations
@@ -13,12 +17,13 @@ import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from hearth.errors import BadRequest
 from hearth.files import write_json_atomic
+from hearth.jsonvalues import INTEGRAL
 from hearth.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -26,25 +31,47 @@ log = logging.getLogger(__name__)
 FILENAME = "preferences.json"
 
 
+class Sampling(BaseModel):
+    """How answers are sampled; the bounds are the chat parameter panel's (chat/params.ts)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    temperature: float | None = Field(default=None, ge=0, le=2)
+    max_tokens: Annotated[int, Field(ge=1, le=32_768), INTEGRAL] | None = None
+    top_p: float | None = Field(default=None, ge=0.05, le=1)
+    repeat_penalty: float | None = Field(default=None, ge=0.5, le=2)
+
+
 class Preferences(BaseModel):
-    """What the person chose; None everywhere means "as the environment says"."""
+    """What the person chose; None everywhere means "as the environment (or the UI) says"."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
-    n_threads: int | None = Field(
-        default=None, ge=1, le=1024, description="CPU threads for generation."
+    n_threads: Annotated[int, Field(ge=1, le=1024), INTEGRAL] | None = Field(
+        default=None, description="CPU threads for generation."
     )
-    n_ctx: int | None = Field(
-        default=None, ge=256, le=1_048_576, description="Context window in tokens."
+    n_ctx: Annotated[int, Field(ge=256, le=1_048_576), INTEGRAL] | None = Field(
+        default=None, description="Context window in tokens."
     )
-    n_gpu_layers: int | None = Field(
+    n_gpu_layers: Annotated[int, Field(ge=-1, le=100_000), INTEGRAL] | None = Field(
         default=None,
-        ge=-1,
-        le=100_000,
         description="Layers on the GPU; -1 = all; null = the VRAM planner decides.",
     )
     default_model: str | None = Field(
         default=None, min_length=1, max_length=500, description="Chat model to load first."
+    )
+    # The UI's own choices: nothing here changes how a model loads.
+    theme: Literal["light", "dark", "system"] | None = Field(
+        default=None, description="Colour theme; null = as the system says."
+    )
+    onboarded: bool | None = Field(
+        default=None, description="The first-run welcome was finished or skipped."
+    )
+    sampling: Sampling | None = Field(
+        default=None, description="Sampling for answers, the same for every conversation."
+    )
+    upgrade_seen: str | None = Field(
+        default=None, max_length=200, description="The GPU-upgrade job whose result was shown."
     )
 
 
@@ -68,7 +95,9 @@ class Effective:
         }
 
 
+# The fields that have an environment default; `effective` and `bounds` cover these only.
 FIELDS = ("n_threads", "n_ctx", "n_gpu_layers", "default_model")
+UI_FIELDS = ("theme", "onboarded", "sampling", "upgrade_seen")
 
 
 def effective(settings: Settings, prefs: Preferences | None) -> Effective:
@@ -119,7 +148,7 @@ class PrefsStore:
 
     def update(self, changes: dict[str, Any]) -> Preferences:
         """Apply the fields given (an explicit null clears one), validate the whole, save."""
-        unknown = sorted(set(changes) - set(FIELDS))
+        unknown = sorted(set(changes) - set(FIELDS) - set(UI_FIELDS))
         if unknown:
             raise BadRequest(f"Unknown preference: {', '.join(unknown)}.", code="invalid_request")
         with self._lock:

@@ -274,7 +274,19 @@ export async function signIn(page, backend) {
   await page.waitForFunction(() => !location.hash.includes('/auth/') && sessionStorage.getItem('hearth.token'));
 }
 
-/** Skip onboarding by marking it done, for tests about other screens. */
+/** Skip onboarding by marking it done, for tests about other screens. The backend keeps the
+ *  choice (web mode's localStorage is per port); the local copy is what the page reads first. */
 export async function markOnboarded(page) {
-  await page.evaluate(() => localStorage.setItem('hearth.onboarded', 'true'));
+  await page.evaluate(async () => {
+    localStorage.setItem('hearth.onboarded', 'true');
+    const response = await fetch('/api/preferences', {
+      method: 'PUT',
+      headers: {
+        Authorization: `Bearer ${sessionStorage.getItem('hearth.token')}`,
+        'Content-Type': 'application/json',
+      },
+      body: JSON.stringify({ onboarded: true }),
+    });
+    if (!response.ok) throw new Error(`marking onboarding done: HTTP ${response.status}`);
+  });
 }

@@ -76,7 +76,7 @@ describe('screens with an RTX 3060', { skip: skip ?? false }, () => {
     // The estimate is asked again after the save: the help then says the new context.
     await page
       .getByTestId('context-help')
-      .getByText(/SmolLM2-135M-Instruct\.Q4_1\.gguf was trained for 8,192 tokens and uses 2,048 now/)
+      .getByText(/SmolLM2 135M Instruct \(Q4_1\) was trained for 8,192 tokens and uses 2,048 now/)
       .waitFor();
     await shot(page, 'screen-settings');
 
@@ -100,16 +100,19 @@ describe('screens with an RTX 3060', { skip: skip ?? false }, () => {
     assert.match(cells, /MiB/);
     assert.match(cells, /8,192|2,048/);
 
-    const file = path.join(tempDir('import'), 'tiny-stories.gguf');
-    copyFileSync(path.join(modelsSource(), STORIES), file);
+    // SmolLM2 is the default before anyone chose one: the model a new chat starts with.
+    await row.getByText('default', { exact: true }).waitFor();
+    // A chat model imported under a name of its own can be made the default.
+    const file = path.join(tempDir('import'), 'my-chat.gguf');
+    copyFileSync(path.join(modelsSource(), SMOLLM), file);
     await page.getByLabel('GGUF model file').setInputFiles(file);
-    await page.getByText('Imported tiny-stories.').waitFor();
-    const imported = page.getByTestId('model-row').filter({ hasText: 'tiny-stories' });
+    await page.getByText('Imported my-chat.').waitFor();
+    const imported = page.getByTestId('model-row').filter({ hasText: 'my-chat' });
     await imported.waitFor();
-    await imported.getByRole('button', { name: 'Make default' }).click();
+    await imported.getByRole('button', { name: 'Make my-chat the default' }).click();
     await imported.getByText('default', { exact: true }).waitFor();
     const prefs = await backend.api('GET', '/api/preferences');
-    assert.equal(prefs.preferences.default_model, 'tiny-stories.gguf');
+    assert.equal(prefs.preferences.default_model, 'my-chat.gguf');
     await page.getByTestId('catalogue-item').first().waitFor();
     await shot(page, 'screen-models');
     assert.deepEqual(errors, []);
@@ -128,8 +131,10 @@ describe('screens with an RTX 3060', { skip: skip ?? false }, () => {
       await shot(page, 'screen-signin', false);
       await page.getByLabel('Or paste the token printed for this launch').fill(backend.token);
       await page.getByRole('button', { name: 'Sign in' }).click();
-      // In: a first visit in this browser starts with the welcome steps.
-      await page.getByRole('heading', { name: 'Welcome to Hearth' }).waitFor();
+      // In. Onboarding is done for this install (the backend keeps it, not each browser), so a
+      // second browser opens the chat, not the welcome steps.
+      await page.getByRole('heading', { name: 'What can I help with?' }).waitFor();
+      assert.equal(await page.locator('.welcome-page').count(), 0);
       // Refusing the spent code is the one expected error: Chromium logs the 401 response.
       assert.deepEqual(errors, [
         'console: Failed to load resource: the server responded with a status of 401 (Unauthorized)',

@@ -7,12 +7,14 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import AsyncIterator
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from hearth.api.deps import DocsDep
+from hearth.api.openapi_doc import SSE
+from hearth.api.params import PlainFileName, absolute_path_pattern, binary_body, name_text
 from hearth.api.sse import frame, sse_response
 from hearth.docs.catalog import MAX_NAME
 from hearth.docs.jobs import IngestJob
@@ -22,6 +24,11 @@ from hearth.errors import NotFound
 
 router = APIRouter(tags=["documents"])
 
+if TYPE_CHECKING:
+    LibraryName = str
+else:
+    LibraryName = name_text(MAX_NAME)
+
 MAX_QUERY = 4000
 MAX_PATHS = 1000
 UPLOAD_PATH = "/api/documents/upload"
@@ -30,13 +37,13 @@ UPLOAD_PATH = "/api/documents/upload"
 class LibraryBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=MAX_NAME)
+    name: LibraryName
 
 
 class IngestBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    paths: list[Annotated[str, Field(min_length=1, max_length=4096)]] = Field(
+    paths: list[Annotated[str, Field(max_length=4096, pattern=absolute_path_pattern())]] = Field(
         default_factory=list,
         max_length=MAX_PATHS,
         description="Absolute paths of files or folders; empty = re-check the library's files.",
@@ -139,12 +146,16 @@ async def reindex(library_id: str, docs: DocsDep) -> dict[str, Any]:
     return job.to_dict()
 
 
-@router.post(UPLOAD_PATH, status_code=202)
+@router.post(
+    UPLOAD_PATH,
+    status_code=202,
+    openapi_extra=binary_body("application/octet-stream", "The document's bytes"),
+)
 async def upload(
     request: Request,
     docs: DocsDep,
     library_id: Annotated[str, Query(min_length=1, max_length=64)],
-    filename: Annotated[str, Query(min_length=1, max_length=255)],
+    filename: PlainFileName,
 ) -> dict[str, Any]:
     """The raw request body is the file; it is kept in the library's folder and ingested."""
     job = await docs.upload(library_id, filename, request.stream())
@@ -168,7 +179,7 @@ async def get_job(library_id: str, job_id: str, docs: DocsDep) -> dict[str, Any]
     return _job(docs, library_id, job_id).to_dict()
 
 
-@router.get("/api/libraries/{library_id}/jobs/{job_id}/events")
+@router.get("/api/libraries/{library_id}/jobs/{job_id}/events", responses=SSE)
 async def job_events(library_id: str, job_id: str, docs: DocsDep):
     """Server-Sent Events: queued, started, progress, file (one per file), done."""
     job = _job(docs, library_id, job_id)
@@ -197,7 +208,7 @@ async def search(library_id: str, body: SearchBody, docs: DocsDep) -> dict[str, 
     return found.to_dict()
 
 
-@router.post("/api/libraries/{library_id}/ask")
+@router.post("/api/libraries/{library_id}/ask", responses=SSE)
 async def ask(library_id: str, body: AskBody, docs: DocsDep):
     """One question about a library, without a conversation: citations, then the answer (SSE)."""
     cancel = threading.Event()

@@ -1,15 +1,16 @@
-"""GET/PUT /api/preferences (threads, context, GPU layers, default model) and the VRAM planner's
-estimate for the GPU-layers control. A PUT unloads the model so the next answer loads with them."""
+"""GET/PUT /api/preferences (threads, context, GPU layers, default model; the UI's theme, onboarding
+and sampling) and the VRAM planner's estimate for the GPU-layers control. A PUT that changes how a
+model loads unloads it, so the next answer loads with the new values."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query
 
 from hearth import prefs as prefs_mod
 from hearth.api.deps import HardwareDep, ModelsDep, PrefsDep, SettingsDep
-from hearth.errors import BadRequest, NotFound
+from hearth.errors import NotFound
 from hearth.prefs import PrefsStore
 from hearth.settings import Settings
 
@@ -36,15 +37,10 @@ def get_preferences(store: PrefsDep, settings: SettingsDep) -> dict[str, Any]:
 
 @router.put("")
 async def put_preferences(
-    request: Request, store: PrefsDep, settings: SettingsDep, models: ModelsDep
+    body: prefs_mod.Preferences, store: PrefsDep, settings: SettingsDep, models: ModelsDep
 ) -> dict[str, Any]:
     """Only the fields sent change; null clears one back to the environment's default."""
-    try:
-        changes = await request.json()
-    except ValueError:
-        raise BadRequest("The body must be a JSON object.", code="invalid_request") from None
-    if not isinstance(changes, dict):
-        raise BadRequest("The body must be a JSON object.", code="invalid_request")
+    changes = body.model_dump(exclude_unset=True)  # an explicit null is sent, so it is kept
     before = store.get()
     after = store.update(changes)
     reload = any(getattr(before, f) != getattr(after, f) for f in _LOAD_FIELDS)
@@ -59,7 +55,7 @@ def offload_estimate(
     settings: SettingsDep,
     models: ModelsDep,
     hardware: HardwareDep,
-    layers: int | None = None,
+    layers: Annotated[int | None, Query(ge=-1, le=100_000)] = None,
 ) -> dict[str, Any]:
     """The planner's view for the model the next answer would use: its automatic choice and the
     estimated VRAM for every possible layer count."""

@@ -115,7 +115,7 @@ def probe_nvidia_smi(timeout: float, find: Callable[[], str | None] = find_nvidi
     return GpuProbe(
         SOURCE,
         model.OK,
-        f"nvidia-smi found {len(parsed.gpus)} GPU(s)",
+        f"nvidia-smi found {len(parsed.gpus)} GPU{'' if len(parsed.gpus) == 1 else 's'}",
         gpus=parsed.gpus,
         driver_version=driver or banner_driver,
         cuda_driver_version=cuda,

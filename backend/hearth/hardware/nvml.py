@@ -125,7 +125,7 @@ def _read(nvml: Any) -> GpuProbe:
     return GpuProbe(
         SOURCE,
         model.OK,
-        f"NVML found {len(gpus)} GPU(s)",
+        f"NVML found {len(gpus)} GPU{'' if len(gpus) == 1 else 's'}",
         gpus=tuple(gpus),
         driver_version=_text(driver) if driver is not None else None,
         cuda_driver_version=parse.cuda_version_from_int(int(cuda_int)) if cuda_int else None,

@@ -104,7 +104,7 @@ def _found_reason(gpus: tuple[Gpu, ...]) -> str:
     names = ", ".join(
         f"{g.name} (compute capability {g.compute_capability or 'unknown'})" for g in gpus
     )
-    return f"{len(gpus)} NVIDIA GPU(s): {names}"
+    return f"{len(gpus)} NVIDIA GPU{'' if len(gpus) == 1 else 's'}: {names}"
 
 
 def _no_gpu(probes: tuple[GpuProbe, ...], summaries: tuple[dict, ...]) -> GpuFindings:

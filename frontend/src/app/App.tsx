@@ -11,12 +11,13 @@ import { IngestStore } from '../documents/ingestStore';
 import { ModelsView } from '../models/ModelsView';
 import { MetricsStore } from '../monitor/metricsStore';
 import { MonitorView } from '../monitor/MonitorView';
-import { ONBOARDED_KEY, Welcome, finishOnboarding } from '../onboarding/Welcome';
+import { Welcome, finishOnboarding } from '../onboarding/Welcome';
 import { SettingsView } from '../settings/SettingsView';
 import { UpgradeHost } from '../settings/UpgradeFlow';
 import { Icon } from '../ui/Icon';
-import { readJson } from '../ui/storage';
+import { paintTheme } from '../ui/theme';
 import { ToastProvider } from '../ui/Toasts';
+import { uiPrefs } from '../ui/uiPrefs';
 import { AppContext, Bus, useApp } from './context';
 import type { AppServices } from './context';
 import { navigate, useRoute } from './router';
@@ -47,13 +48,13 @@ function Shell() {
   const { status } = useSyncExternalStore(metrics.subscribe, metrics.get);
 
   useEffect(() => {
-    if (readJson<boolean>(ONBOARDED_KEY, false)) return;
+    if (uiPrefs.get().onboarded) return;
     // First run: an install with no conversation yet starts with the welcome steps.
     conversations.list(api, undefined, 1).then(
       (page) => {
         if (page.total > 0) finishOnboarding();
         // Only from the start page: someone already elsewhere went there on purpose.
-        else if (!readJson<boolean>(ONBOARDED_KEY, false) && /^(#\/?(chat)?)?$/.test(window.location.hash)) {
+        else if (!uiPrefs.get().onboarded && /^(#\/?(chat)?)?$/.test(window.location.hash)) {
           navigate({ name: 'welcome' }, true);
         }
       },
@@ -111,12 +112,35 @@ function Shell() {
   );
 }
 
+function Splash() {
+  return (
+    <main className="splash" role="status">
+      Connecting to Hearth…
+    </main>
+  );
+}
+
 function Ready({ connection }: { connection: Connection }) {
   const services = useServices(connection);
+  // The UI's choices come from the backend before the first screen: a returning web-mode user
+  // (new port, empty localStorage) sees neither the welcome steps nor the wrong theme.
+  const [choicesKnown, setChoicesKnown] = useState(false);
+  useEffect(() => {
+    let live = true;
+    void uiPrefs.load(services.api).then(() => {
+      if (!live) return;
+      paintTheme(uiPrefs.get().theme ?? 'system');
+      setChoicesKnown(true);
+    });
+    return () => {
+      live = false;
+    };
+  }, [services]);
   useEffect(() => {
     services.metrics.start();
     return () => services.metrics.stop();
   }, [services]);
+  if (!choicesKnown) return <Splash />;
   return (
     <AppContext.Provider value={services}>
       <ToastProvider>
@@ -142,12 +166,6 @@ export function App({ connection }: { connection: Connection }) {
   }, [connection]);
   if (state.kind === 'signin') return <SignIn connection={connection} reason={state.reason} />;
   // Once ready, a later reconnect (Electron respawn) keeps the app mounted with its state.
-  if (state.kind === 'connecting' && !connection.backend) {
-    return (
-      <main className="splash" role="status">
-        Connecting to Hearth…
-      </main>
-    );
-  }
+  if (state.kind === 'connecting' && !connection.backend) return <Splash />;
   return <Ready connection={connection} />;
 }

@@ -1,9 +1,7 @@
-import { useSyncExternalStore } from 'react';
 import { ConversationList } from '../conversations/ConversationList';
-import { formatBytes } from '../ui/format';
 import { Icon } from '../ui/Icon';
 import type { IconName } from '../ui/Icon';
-import { useApp } from './context';
+import { LoadStrip } from './LoadStrip';
 import type { Route } from './router';
 
 const NAV: { name: Route['name']; label: string; icon: IconName; href: string }[] = [
@@ -13,21 +11,6 @@ const NAV: { name: Route['name']; label: string; icon: IconName; href: string }[
   { name: 'monitor', label: 'Monitor', icon: 'monitor', href: '#/monitor' },
   { name: 'settings', label: 'Settings', icon: 'settings', href: '#/settings' },
 ];
-
-function LoadStrip() {
-  const { metrics } = useApp();
-  const { samples } = useSyncExternalStore(metrics.subscribe, metrics.get);
-  const last = samples[samples.length - 1];
-  if (!last) return <div className="load-strip" aria-hidden="true" />;
-  const gpu = last.gpus?.[0];
-  return (
-    <a className="load-strip" href="#/monitor" aria-label="System load; open the monitor">
-      <span>CPU {last.cpu.percent !== null ? `${Math.round(last.cpu.percent)}%` : '—'}</span>
-      <span>RAM {formatBytes(last.memory.used_bytes, 1)}</span>
-      <span>{gpu ? `GPU ${gpu.util_percent !== null ? Math.round(gpu.util_percent) : '—'}%` : 'GPU —'}</span>
-    </a>
-  );
-}
 
 export function Sidebar({ route, open, onNavigate }: { route: Route; open: boolean; onNavigate: () => void }) {
   return (

@@ -15,7 +15,8 @@ const FIELDS: { key: keyof Sampling; label: string; hint: string }[] = [
   { key: 'repeat_penalty', label: 'Repeat penalty', hint: 'Above 1 discourages repeating itself' },
 ];
 
-/** Sampling settings for the next answers (kept in this browser). */
+/** Sampling settings for the next answers, in a grid of equal boxes (kept with the UI's choices,
+ *  by the backend). */
 export function ParamsPanel({ value, onChange, onClose }: Props) {
   return (
     <div id="params-panel" className="side-panel params" role="region" aria-label="Parameters">

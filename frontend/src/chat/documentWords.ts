@@ -2,12 +2,13 @@
 
 import { ApiError } from '../api/client';
 import type { ChatNotice, DocLibrary } from '../api/types';
+import { plural } from '../ui/format';
 
 /** The header control's text: which libraries this conversation searches. */
 export function documentsLabel(attached: Pick<DocLibrary, 'name'>[]): string {
   if (attached.length === 0) return 'Documents';
   if (attached.length === 1) return `Documents: ${attached[0].name}`;
-  return `Documents: ${attached.length} libraries`;
+  return `Documents: ${plural(attached.length, 'library', 'libraries')}`;
 }
 
 /** The ids after ticking (on) or unticking one library, in the order they were chosen. */

@@ -1,9 +1,7 @@
-// Sampling settings for answers, kept in localStorage (the same for every conversation).
+// Sampling settings for answers, kept with the UI's choices (the same for every conversation).
 
 import type { SamplingParams } from '../api/types';
-import { readJson, writeJson } from '../ui/storage';
-
-const KEY = 'hearth.sampling';
+import { uiPrefs } from '../ui/uiPrefs';
 
 export interface Sampling {
   temperature: number;
@@ -33,7 +31,7 @@ function clamp(value: unknown, key: keyof Sampling): number {
 }
 
 export function loadSampling(): Sampling {
-  const saved = readJson<Partial<Sampling>>(KEY, {});
+  const saved: Partial<Record<keyof Sampling, unknown>> = uiPrefs.get().sampling ?? {};
   return {
     temperature: clamp(saved.temperature, 'temperature'),
     max_tokens: Math.round(clamp(saved.max_tokens, 'max_tokens')),
@@ -43,7 +41,7 @@ export function loadSampling(): Sampling {
 }
 
 export function saveSampling(sampling: Sampling): void {
-  writeJson(KEY, sampling);
+  uiPrefs.set({ sampling: { ...sampling } });
 }
 
 export function toParams(sampling: Sampling): SamplingParams {

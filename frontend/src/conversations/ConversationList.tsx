@@ -1,11 +1,12 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { conversations } from '../api/endpoints';
-import type { Conversation } from '../api/types';
+import type { Conversation, SnippetPart } from '../api/types';
 import { useApp, useBus } from '../app/context';
 import { navigate } from '../app/router';
 import { formatWhen } from '../ui/format';
 import { Icon } from '../ui/Icon';
 import { useToasts } from '../ui/Toasts';
+import { groupByDate } from './dateGroups';
 import { PendingDeletes } from './pendingDeletes';
 
 export const UNDO_MS = 6000;
@@ -16,10 +17,21 @@ export function conversationTitle(c: Pick<Conversation, 'title'>): string {
 
 interface Props {
   activeId: string | null;
+  /** The clock the date headings are read against; tests fix it. */
+  now?: () => Date;
+}
+
+/** A search result's matching piece of a message, the matched words marked. */
+function Snippet({ parts }: { parts: SnippetPart[] }) {
+  return (
+    <span className="conv-snippet" data-testid="conv-snippet">
+      {parts.map((part, i) => (part.match ? <mark key={i}>{part.text}</mark> : <span key={i}>{part.text}</span>))}
+    </span>
+  );
 }
 
 /** The sidebar's conversations: search, new, rename, delete with undo; arrow keys move. */
-export function ConversationList({ activeId }: Props) {
+export function ConversationList({ activeId, now = () => new Date() }: Props) {
   const { api, bus } = useApp();
   const toasts = useToasts();
   const [items, setItems] = useState<Conversation[]>([]);
@@ -133,55 +145,65 @@ export function ConversationList({ activeId }: Props) {
         <p className="side-note">{query ? 'No conversation matches.' : 'No conversations yet.'}</p>
       )}
       <ul className="conv-list" ref={list} onKeyDown={onListKey}>
-        {visible.map((c) => (
-          <li key={c.id} className={`conv-item${c.id === activeId ? ' active' : ''}`}>
-            {renaming === c.id ? (
-              <RenameBox
-                conversation={c}
-                onDone={(title) => void rename(c, title)}
-                onCancel={() => setRenaming(null)}
-              />
-            ) : (
-              <>
-                <a
-                  className="conv-link"
-                  href={`#/chat/${encodeURIComponent(c.id)}`}
-                  aria-current={c.id === activeId ? 'page' : undefined}
-                  onKeyDown={(e) => {
-                    if (e.key === 'F2') {
-                      e.preventDefault();
-                      setRenaming(c.id);
-                    } else if (e.key === 'Delete') {
-                      e.preventDefault();
-                      remove(c);
-                    }
-                  }}
-                >
-                  <span className="conv-title">{conversationTitle(c)}</span>
-                  <span className="conv-when">{formatWhen(c.updated_at)}</span>
-                </a>
-                <span className="conv-actions">
-                  <button
-                    type="button"
-                    className="icon-btn"
-                    aria-label={`Rename “${conversationTitle(c)}”`}
-                    title="Rename (F2)"
-                    onClick={() => setRenaming(c.id)}
-                  >
-                    <Icon name="edit" size={15} />
-                  </button>
-                  <button
-                    type="button"
-                    className="icon-btn"
-                    aria-label={`Delete “${conversationTitle(c)}”`}
-                    title="Delete (Del)"
-                    onClick={() => remove(c)}
-                  >
-                    <Icon name="trash" size={15} />
-                  </button>
-                </span>
-              </>
-            )}
+        {groupByDate(visible, (c) => c.updated_at, now()).map((group) => (
+          <li key={group.key} className="conv-group">
+            <h3 className="conv-group-label" id={`conv-group-${group.key}`}>
+              {group.label}
+            </h3>
+            <ul aria-labelledby={`conv-group-${group.key}`}>
+              {group.items.map((c) => (
+                <li key={c.id} className={`conv-item${c.id === activeId ? ' active' : ''}`}>
+                  {renaming === c.id ? (
+                    <RenameBox
+                      conversation={c}
+                      onDone={(title) => void rename(c, title)}
+                      onCancel={() => setRenaming(null)}
+                    />
+                  ) : (
+                    <>
+                      <a
+                        className="conv-link"
+                        href={`#/chat/${encodeURIComponent(c.id)}`}
+                        aria-current={c.id === activeId ? 'page' : undefined}
+                        onKeyDown={(e) => {
+                          if (e.key === 'F2') {
+                            e.preventDefault();
+                            setRenaming(c.id);
+                          } else if (e.key === 'Delete') {
+                            e.preventDefault();
+                            remove(c);
+                          }
+                        }}
+                      >
+                        <span className="conv-title">{conversationTitle(c)}</span>
+                        {c.snippet && c.snippet.length > 0 && <Snippet parts={c.snippet} />}
+                        <span className="conv-when">{formatWhen(c.updated_at)}</span>
+                      </a>
+                      <span className="conv-actions">
+                        <button
+                          type="button"
+                          className="icon-btn"
+                          aria-label={`Rename “${conversationTitle(c)}”`}
+                          title="Rename (F2)"
+                          onClick={() => setRenaming(c.id)}
+                        >
+                          <Icon name="edit" size={15} />
+                        </button>
+                        <button
+                          type="button"
+                          className="icon-btn"
+                          aria-label={`Delete “${conversationTitle(c)}”`}
+                          title="Delete (Del)"
+                          onClick={() => remove(c)}
+                        >
+                          <Icon name="trash" size={15} />
+                        </button>
+                      </span>
+                    </>
+                  )}
+                </li>
+              ))}
+            </ul>
           </li>
         ))}
       </ul>

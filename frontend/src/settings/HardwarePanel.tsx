@@ -5,8 +5,10 @@ import { waitForRestart } from '../api/restart';
 import type { Capabilities, CpuBackend, Gpu } from '../api/types';
 import { useApp, useBus } from '../app/context';
 import { useAsync } from '../app/useAsync';
+import { nameOf } from '../models/names';
+import { useModels } from '../models/useModels';
 import { Dialog } from '../ui/Dialog';
-import { formatBytes, formatMs } from '../ui/format';
+import { formatBytes, formatMs, plural } from '../ui/format';
 import { Icon } from '../ui/Icon';
 import { useToasts } from '../ui/Toasts';
 import { useUpgrade } from './UpgradeFlow';
@@ -52,6 +54,7 @@ export function cpuBackendText(backend: CpuBackend | null | undefined): string {
 function RuntimeCard({ caps }: { caps: Capabilities }) {
   const r = caps.runtime;
   const offload = r.offload;
+  const models = useModels(); // the loaded model by the name the Models page gives it
   return (
     <section className="card" aria-label="Active runtime" data-testid="runtime-card">
       <h3>Active runtime</h3>
@@ -69,7 +72,7 @@ function RuntimeCard({ caps }: { caps: Capabilities }) {
         <dt>Loaded model</dt>
         <dd data-testid="offload">
           {offload
-            ? `${offload.model.replace(/\.gguf$/i, '')}: ${offload.layers_offloaded ?? offload.plan.layers_on_gpu} of ${offload.plan.n_layers} layers on the GPU`
+            ? `${nameOf(offload.model, models.models)}: ${offload.layers_offloaded ?? offload.plan.layers_on_gpu} of ${offload.plan.n_layers} layers on the GPU`
             : 'none loaded'}
         </dd>
       </dl>
@@ -103,7 +106,8 @@ function CpuCard({ caps }: { caps: Capabilities }) {
         <dd>{cpu.model ?? '—'}</dd>
         <dt>Cores</dt>
         <dd>
-          {cpu.cores ?? '—'} cores, {cpu.threads ?? '—'} threads
+          {cpu.cores !== null ? plural(cpu.cores, 'core') : '— cores'},{' '}
+          {cpu.threads !== null ? plural(cpu.threads, 'thread') : '— threads'}
         </dd>
         <dt>Memory</dt>
         <dd>

@@ -6,13 +6,12 @@ import type { UpgradeJob } from '../api/types';
 import { uploadFile } from '../api/upload';
 import { useApp } from '../app/context';
 import { Dialog } from '../ui/Dialog';
-import { formatBytes } from '../ui/format';
+import { formatBytes, plural } from '../ui/format';
 import { Progress } from '../ui/Progress';
-import { readJson, writeJson } from '../ui/storage';
+import { uiPrefs } from '../ui/uiPrefs';
 import { STAGES, cancellable, consentFacts, isTerminal, stageLabel, stageStatus, upgradeReducer } from './upgrade';
 import type { UpgradePhase, UpgradeSource } from './upgrade';
 
-const SEEN_KEY = 'hearth.upgrade.seen';
 // A result older than this is not shown on its own at startup (it was seen in another window).
 const RECENT_S = 15 * 60;
 const RESTART_TIMEOUT_MS = 180_000;
@@ -60,7 +59,7 @@ export function UpgradeHost({ children }: { children: ReactNode }) {
         }
         const at = seconds(job.updated_at);
         const recent = at !== null && Date.now() / 1000 - at < RECENT_S;
-        if (recent && readJson<string | null>(SEEN_KEY, null) !== job.id && job.state !== 'cancelled') {
+        if (recent && uiPrefs.get().upgrade_seen !== job.id && job.state !== 'cancelled') {
           dispatch({ type: 'job', job });
         }
       })
@@ -153,7 +152,7 @@ export function UpgradeHost({ children }: { children: ReactNode }) {
   const resultId = phase.kind === 'result' ? phase.job.id : null;
   useEffect(() => {
     if (!resultId) return;
-    writeJson(SEEN_KEY, resultId);
+    uiPrefs.set({ upgrade_seen: resultId });
     bus.emit('capabilities');
     bus.emit('models');
     metrics.kick();
@@ -331,7 +330,7 @@ function Consent({ source }: { source: UpgradeSource }) {
         <dd data-testid="consent-hosts">{facts.hosts.join(', ') || '—'}</dd>
       </dl>
       <details>
-        <summary>{facts.files.length} file(s)</summary>
+        <summary>{plural(facts.files.length, 'file')}</summary>
         <ul className="artifact-list">
           {facts.files.map((f) => (
             <li key={f.url}>

@@ -40,7 +40,7 @@ export function caps(recommendation: Recommendation = NOT_PINNED, gpus = true): 
       gpu: {
         status: gpus ? 'found' : 'none',
         reason: gpus
-          ? '1 NVIDIA GPU(s): NVIDIA GeForce RTX 3060 (compute capability 8.6)'
+          ? '1 NVIDIA GPU: NVIDIA GeForce RTX 3060 (compute capability 8.6)'
           : 'No NVIDIA GPU found: nvidia-smi not found on PATH.',
         source: gpus ? 'nvidia-smi' : null,
         gpus: gpus

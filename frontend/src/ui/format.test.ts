@@ -1,4 +1,4 @@
-import { formatBytes, formatCount, formatDuration, formatMs, formatPercent, formatRate } from './format';
+import { formatBytes, formatCount, formatDuration, formatMs, formatPercent, formatRate, plural } from './format';
 
 describe('format', () => {
   it.each([
@@ -27,5 +27,19 @@ describe('format', () => {
     expect(formatCount(1_500)).toBe('1.5k');
     expect(formatMs(250)).toBe('250 ms');
     expect(formatMs(4820)).toBe('4.82 s');
+  });
+});
+
+describe('plural', () => {
+  it.each([
+    [0, 'token', undefined, '0 tokens'],
+    [1, 'token', undefined, '1 token'],
+    [2, 'token', undefined, '2 tokens'],
+    [1024, 'token', undefined, '1,024 tokens'],
+    [1, 'library', 'libraries', '1 library'],
+    [3, 'library', 'libraries', '3 libraries'],
+    [1, 'NVIDIA GPU', undefined, '1 NVIDIA GPU'],
+  ])('%i %s', (n, one, many, expected) => {
+    expect(plural(n, one, many)).toBe(expected);
   });
 });

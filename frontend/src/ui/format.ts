@@ -40,6 +40,14 @@ export function formatCount(n: number | null | undefined): string {
   return String(n);
 }
 
+/**
+ * "1 token", "2 tokens", "1,024 tokens": the count with the word that agrees with it. English
+ * plurals only need the other form when it is not just an added "s" ("1 library", "3 libraries").
+ */
+export function plural(count: number, one: string, many = `${one}s`): string {
+  return `${count.toLocaleString('en')} ${count === 1 ? one : many}`;
+}
+
 export function formatMs(ms: number | null | undefined): string {
   if (ms === null || ms === undefined) return '—';
   return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(2)} s`;

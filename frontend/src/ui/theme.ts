@@ -1,29 +1,26 @@
-// Light, dark or as the system says; applied to <html data-theme> and kept in localStorage.
-// public/theme-boot.js applies the same choice before the first paint.
+// Light, dark or as the system says; applied to <html data-theme> and kept with the UI's other
+// choices (ui/uiPrefs.ts). public/theme-boot.js applies the local copy before the first paint.
+
+import { uiPrefs } from './uiPrefs';
 
 export type ThemeChoice = 'light' | 'dark' | 'system';
-const KEY = 'hearth.theme';
 
 export function loadTheme(): ThemeChoice {
-  try {
-    const saved = localStorage.getItem(KEY);
-    return saved === 'light' || saved === 'dark' ? saved : 'system';
-  } catch {
-    return 'system';
-  }
+  return uiPrefs.get().theme ?? 'system';
 }
 
 export function resolveTheme(choice: ThemeChoice, prefersDark: boolean): 'light' | 'dark' {
   return choice === 'system' ? (prefersDark ? 'dark' : 'light') : choice;
 }
 
-export function applyTheme(choice: ThemeChoice): void {
-  try {
-    if (choice === 'system') localStorage.removeItem(KEY);
-    else localStorage.setItem(KEY, choice);
-  } catch {
-    // the choice still applies for this session
-  }
+/** Show a choice without saving it (at startup, once the backend's copy is known). */
+export function paintTheme(choice: ThemeChoice): void {
   const prefersDark = window.matchMedia?.('(prefers-color-scheme: dark)').matches ?? false;
   document.documentElement.dataset.theme = resolveTheme(choice, prefersDark);
+}
+
+/** The person's choice: shown at once and kept. */
+export function applyTheme(choice: ThemeChoice): void {
+  uiPrefs.set({ theme: choice });
+  paintTheme(choice);
 }

@@ -12,12 +12,8 @@ pytestmark = pytest.mark.slow
 def test_preferences_apply_on_the_next_answer(hearth_server):
     with hearth_server.client() as client:
         doc = client.get("/api/preferences").json()
-        assert doc["preferences"] == {
-            "n_threads": None,
-            "n_ctx": None,
-            "n_gpu_layers": None,
-            "default_model": None,
-        }
+        assert set(doc["preferences"].values()) == {None}
+        assert {"n_threads", "n_ctx", "n_gpu_layers", "default_model"} <= set(doc["preferences"])
         assert doc["effective"]["n_ctx"] == 4096
         assert doc["effective"]["sources"]["n_ctx"] == "environment"
 
@@ -42,11 +38,11 @@ def test_preferences_apply_on_the_next_answer(hearth_server):
 def test_bad_preferences_are_refused_with_the_field_named(hearth_server):
     with hearth_server.client() as client:
         r = client.put("/api/preferences", json={"n_ctx": 10})
-        assert r.status_code == 400 and "n_ctx" in r.json()["message"]
-        assert client.put("/api/preferences", json=[1]).status_code == 400
-        assert client.put("/api/preferences", content=b"{nope").status_code == 400
+        assert r.status_code == 422 and "n_ctx" in r.json()["message"]
+        assert client.put("/api/preferences", json=[1]).status_code == 422
+        assert client.put("/api/preferences", content=b"{nope").status_code == 422
         r = client.put("/api/preferences", json={"threads": 2})
-        assert r.status_code == 400 and "threads" in r.json()["message"]
+        assert r.status_code == 422 and "threads" in r.json()["message"]
         assert client.get("/api/preferences").json()["preferences"]["n_ctx"] is None
 
 

@@ -25,14 +25,29 @@ def test_update_saves_and_a_new_store_reads_it(tmp_path):
     store = PrefsStore(tmp_path)
     store.update({"n_threads": 6, "n_ctx": 8192})
     store.update({"n_gpu_layers": -1})
-    assert json.loads(store.path.read_text()) == {
+    saved = json.loads(store.path.read_text())
+    assert saved == {
+        **Preferences().model_dump(),
         "n_threads": 6,
         "n_ctx": 8192,
         "n_gpu_layers": -1,
-        "default_model": None,
     }
     assert PrefsStore(tmp_path).get().n_ctx == 8192
     assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_ui_choices_round_trip_and_leave_the_load_fields_alone(tmp_path):
+    # Web mode forgets localStorage with every new port; these must come back from the data dir.
+    store = PrefsStore(tmp_path)
+    store.update({"n_ctx": 2048})
+    store.update({"theme": "dark", "onboarded": True})
+    store.update({"sampling": {"temperature": 1.2, "max_tokens": 256}, "upgrade_seen": "job1"})
+    again = PrefsStore(tmp_path).get()
+    assert again.theme == "dark" and again.onboarded is True and again.upgrade_seen == "job1"
+    assert again.sampling is not None and again.sampling.temperature == 1.2
+    assert again.sampling.top_p is None  # unset: the UI's default applies
+    assert again.n_ctx == 2048
+    assert store.update({"theme": None}).theme is None
 
 
 def test_null_clears_back_to_the_environment(tmp_path):
@@ -51,6 +66,11 @@ def test_null_clears_back_to_the_environment(tmp_path):
         ({"n_ctx": "big"}, "n_ctx"),
         ({"default_model": ""}, "default_model"),
         ({"colour": "red"}, "colour"),
+        ({"theme": "blue"}, "theme"),
+        ({"onboarded": "maybe"}, "onboarded"),
+        ({"sampling": {"temperature": 3}}, "sampling.temperature"),
+        ({"sampling": {"seed": 1}}, "sampling.seed"),
+        ({"upgrade_seen": "x" * 201}, "upgrade_seen"),
     ],
 )
 def test_bad_values_are_refused_and_nothing_is_lost(tmp_path, change, field):
