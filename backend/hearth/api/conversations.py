@@ -1,16 +1,18 @@
 """Conversation routes: list/search, create, rename, delete, messages and export.
 
 Routes are plain `def`: the store is synchronous, and FastAPI runs them in its threadpool.
+Delete is the exception: it also stops and removes the files attached in the conversation.
 """
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from hearth.api.deps import StoreDep
+from hearth.api.deps import DocsDep, StoreDep
 from hearth.api.params import Offset
 from hearth.store.conversations import MAX_PAGE
 
@@ -78,8 +80,12 @@ def update_conversation(
 
 
 @router.delete("/{conversation_id}", status_code=204)
-def delete_conversation(store: StoreDep, conversation_id: str) -> Response:
-    store.delete(conversation_id)
+async def delete_conversation(store: StoreDep, docs: DocsDep, conversation_id: str) -> Response:
+    """Deletes the conversation, its messages, and the files attached in it (their library,
+    vectors and stored copies). Shared libraries it used stay."""
+    owned = await docs.release_conversation(conversation_id)
+    await asyncio.to_thread(store.delete, conversation_id)  # the owned rows go with it
+    await docs.purge(owned)
     return Response(status_code=204)
 
 

@@ -1,5 +1,5 @@
 """Document routes: libraries, their documents, ingest jobs (SSE), search, ask (SSE), upload,
-and which libraries a conversation uses.
+which libraries a conversation uses, and the files attached in a conversation.
 """
 
 from __future__ import annotations
@@ -32,6 +32,9 @@ else:
 MAX_QUERY = 4000
 MAX_PATHS = 1000
 UPLOAD_PATH = "/api/documents/upload"
+# A fixed path, not under /api/conversations/{id}: the security middleware lifts its body
+# limit for exact paths (security.UPLOAD_PATHS).
+ATTACH_PATH = "/api/documents/attach"
 
 
 class LibraryBody(BaseModel):
@@ -79,8 +82,17 @@ async def documents_status(docs: DocsDep) -> dict[str, Any]:
 
 
 @router.get("/api/libraries")
-async def list_libraries(docs: DocsDep) -> list[dict[str, Any]]:
-    libraries = await asyncio.to_thread(docs.catalog.libraries)
+async def list_libraries(
+    docs: DocsDep,
+    owned: Annotated[
+        bool,
+        Query(
+            description="Also list each chat's own library (the files attached in one "
+            "conversation; `conversation_id` names it). Without: the shared libraries only."
+        ),
+    ] = False,
+) -> list[dict[str, Any]]:
+    libraries = await asyncio.to_thread(lambda: docs.catalog.libraries(owned=owned))
     return await asyncio.to_thread(docs.describe, libraries)
 
 
@@ -243,3 +255,29 @@ async def attach_libraries(
     await asyncio.to_thread(docs.catalog.attach, conversation_id, body.library_ids)
     libraries = await asyncio.to_thread(docs.catalog.attached, conversation_id)
     return await asyncio.to_thread(docs.describe, libraries)
+
+
+@router.get("/api/conversations/{conversation_id}/attachments")
+async def attachments(conversation_id: str, docs: DocsDep) -> dict[str, Any]:
+    """The files attached in this conversation: its own library (null before the first file),
+    that library's documents, and its running ingest jobs."""
+    return await docs.attachments(conversation_id)
+
+
+@router.post(
+    ATTACH_PATH,
+    status_code=202,
+    openapi_extra=binary_body("application/octet-stream", "The document's bytes"),
+)
+async def attach_file(
+    request: Request,
+    docs: DocsDep,
+    conversation_id: Annotated[str, Query(min_length=1, max_length=64)],
+    filename: PlainFileName,
+) -> dict[str, Any]:
+    """Attach a file to this conversation only: the raw request body is the file. It joins the
+    conversation's own library (made, and attached, on the first file), which no other chat
+    and not the library list sees, and which is deleted with the conversation. Returns the
+    ingest job; follow it at /api/libraries/{library_id}/jobs/{id}/events."""
+    job = await docs.attach_file(conversation_id, filename, request.stream())
+    return job.to_dict()

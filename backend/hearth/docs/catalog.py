@@ -1,5 +1,9 @@
 """Libraries, their documents and which conversations use them, in the app's SQLite file.
 
+A library is shared (the Documents page's, attached to any chat that ticks it) or a chat's own
+(conversation_id set: the files attached in that chat). A chat's own library is always
+attached to it, to no other, and goes with it.
+
 Synchronous and thread-safe like ConversationStore: each method is one short transaction.
 """
 
@@ -10,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import func
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, delete, select
+from sqlmodel import Session, col, delete, or_, select
 
 from hearth.docs.records import DOCUMENT_STATUSES, ConversationLibrary, DocDocument, DocLibrary
 from hearth.errors import BadRequest, Conflict, NotFound
@@ -18,6 +22,7 @@ from hearth.store.db import session_scope
 from hearth.store.models import Conversation, utcnow
 
 MAX_NAME = 200
+OWN_LIBRARY_NAME = "Files in this chat"
 
 
 def clean_name(name: str) -> str:
@@ -47,16 +52,43 @@ class DocCatalog:
         with session_scope(self._engine) as session:
             return _library(session, library_id)
 
-    def libraries(self) -> builtins.list[DocLibrary]:
+    def libraries(self, *, owned: bool = False) -> builtins.list[DocLibrary]:
+        """The shared libraries; with `owned`, every chat's own library too."""
         with session_scope(self._engine) as session:
             statement = select(DocLibrary).order_by(func.lower(DocLibrary.name))
+            if not owned:
+                statement = statement.where(col(DocLibrary.conversation_id).is_(None))
+            return builtins.list(session.exec(statement).all())
+
+    def library_ids(self) -> set[str]:
+        with session_scope(self._engine) as session:
+            return set(session.exec(select(DocLibrary.id)).all())
+
+    def own_library(self, conversation_id: str, *, create: bool = False) -> DocLibrary | None:
+        """The conversation's own library; made on the first attachment when `create`."""
+        # One write transaction (BEGIN IMMEDIATE) for the look and the insert: two files
+        # dropped at once on a new chat must end in one library, not a unique-index error.
+        with session_scope(self._engine, write=create) as session:
+            _conversation(session, conversation_id)
+            statement = select(DocLibrary).where(DocLibrary.conversation_id == conversation_id)
+            library = session.exec(statement).first()
+            if library is None and create:
+                library = DocLibrary(name=OWN_LIBRARY_NAME, conversation_id=conversation_id)
+                session.add(library)
+            return library
+
+    def owned_by(self, conversation_id: str) -> builtins.list[str]:
+        """Ids of the libraries that go when the conversation goes (none if it is not there)."""
+        with session_scope(self._engine) as session:
+            statement = select(DocLibrary.id).where(DocLibrary.conversation_id == conversation_id)
             return builtins.list(session.exec(statement).all())
 
     def rename_library(self, library_id: str, name: str) -> DocLibrary:
         name = clean_name(name)
         with session_scope(self._engine, write=True) as session:
             library = _library(session, library_id)
-            _refuse_duplicate(session, name, library_id)
+            if library.conversation_id is None:  # names are unique among shared libraries
+                _refuse_duplicate(session, name, library_id)
             library.name = name
             library.updated_at = utcnow()
             session.add(library)
@@ -164,30 +196,47 @@ class DocCatalog:
     # Conversations
 
     def attached(self, conversation_id: str) -> builtins.list[DocLibrary]:
+        """The libraries the conversation's questions search: its own first, then the ticked."""
         with session_scope(self._engine) as session:
             _conversation(session, conversation_id)
+            ticked = select(ConversationLibrary.library_id).where(
+                ConversationLibrary.conversation_id == conversation_id
+            )
             statement = (
                 select(DocLibrary)
-                .join(
-                    ConversationLibrary, col(ConversationLibrary.library_id) == col(DocLibrary.id)
+                .where(
+                    or_(
+                        col(DocLibrary.id).in_(ticked),
+                        DocLibrary.conversation_id == conversation_id,
+                    )
                 )
-                .where(ConversationLibrary.conversation_id == conversation_id)
-                .order_by(func.lower(DocLibrary.name))
+                .order_by(col(DocLibrary.conversation_id).is_(None), func.lower(DocLibrary.name))
             )
             return builtins.list(session.exec(statement).all())
 
     def attach(self, conversation_id: str, library_ids: builtins.list[str]) -> None:
-        """Make exactly these libraries the conversation's (an empty list detaches all)."""
+        """Make exactly these shared libraries the conversation's (an empty list detaches
+        all). Its own library stays attached whether listed or not; another chat's own
+        library cannot be attached."""
         with session_scope(self._engine, write=True) as session:
             _conversation(session, conversation_id)
+            shared = []
             for library_id in library_ids:
-                _library(session, library_id)
+                library = _library(session, library_id)
+                if library.conversation_id is None:
+                    shared.append(library_id)
+                elif library.conversation_id != conversation_id:
+                    raise BadRequest(
+                        "Those files belong to another chat; add them to a library on the "
+                        "Documents page to use them here.",
+                        code="library_of_another_chat",
+                    )
             session.exec(
                 delete(ConversationLibrary).where(
                     col(ConversationLibrary.conversation_id) == conversation_id
                 )
             )
-            for library_id in dict.fromkeys(library_ids):
+            for library_id in dict.fromkeys(shared):
                 session.add(
                     ConversationLibrary(conversation_id=conversation_id, library_id=library_id)
                 )
@@ -208,7 +257,9 @@ def _conversation(session: Session, conversation_id: str) -> Conversation:
 
 
 def _refuse_duplicate(session: Session, name: str, library_id: str | None) -> None:
-    statement = select(DocLibrary.id).where(func.lower(DocLibrary.name) == name.lower())
+    statement = select(DocLibrary.id).where(
+        func.lower(DocLibrary.name) == name.lower(), col(DocLibrary.conversation_id).is_(None)
+    )
     if library_id is not None:
         statement = statement.where(DocLibrary.id != library_id)
     if session.exec(statement).first() is not None:

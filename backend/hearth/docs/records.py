@@ -1,4 +1,4 @@
-"""SQLModel classes mapped onto the document tables that store/migrations.py (v4) builds."""
+"""SQLModel classes mapped onto the document tables that store/migrations.py (v4, v6) builds."""
 
 from __future__ import annotations
 
@@ -20,6 +20,10 @@ class DocLibrary(SQLModel, table=True):
     name: str
     embedding_model: str | None = None
     embedding_sha256: str | None = None
+    # Set: the files attached in that one chat, hidden from the Documents page and other chats.
+    conversation_id: str | None = Field(
+        default=None, foreign_key="conversation.id", ondelete="CASCADE"
+    )
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
 
@@ -27,6 +31,7 @@ class DocLibrary(SQLModel, table=True):
         return {
             "id": self.id,
             "name": self.name,
+            "conversation_id": self.conversation_id,
             "embedding_model": (
                 {"name": self.embedding_model, "sha256": self.embedding_sha256}
                 if self.embedding_model

@@ -1,5 +1,5 @@
-"""The documents feature as one service on app.state: libraries, ingest jobs, search, ask, and
-the retrieval step of chats whose conversation has libraries attached.
+"""The documents feature as one service on app.state: libraries, ingest jobs, search, ask,
+files attached in a chat, and the retrieval step of chats whose conversation has libraries.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from hearth.docs.identity import (
 )
 from hearth.docs.ingest import Ingestor
 from hearth.docs.jobs import IngestJob, JobQueue
+from hearth.docs.leftovers import leftover_ids
 from hearth.docs.prompt import fit_with_excerpts
 from hearth.docs.records import DocLibrary
 from hearth.docs.retrieval import Retriever, SearchResult
@@ -214,6 +215,82 @@ class DocumentService:
         finally:
             tmp.unlink(missing_ok=True)
         return self.jobs.submit(IngestJob(library_id, "ingest", [str(folder / name)]))
+
+    # -- files attached in a chat --------------------------------------------------------------
+
+    async def attach_file(
+        self, conversation_id: str, filename: str, body: AsyncIterable[bytes]
+    ) -> IngestJob:
+        """Store a file in the conversation's own library (made on the first one), then ingest."""
+        # A bad name, an unknown chat or no embedding model: refused before the library is
+        # made, which would be left empty.
+        upload_name(filename)
+        library = await asyncio.to_thread(self.catalog.own_library, conversation_id)
+        if library is None:
+            await asyncio.to_thread(self.identity)
+            library = await asyncio.to_thread(
+                self.catalog.own_library, conversation_id, create=True
+            )
+        assert library is not None
+        return await self.upload(library.id, filename, body)
+
+    async def attachments(self, conversation_id: str) -> dict[str, Any]:
+        """The conversation's own library (None before a first file), its files, running jobs."""
+        library = await asyncio.to_thread(self.catalog.own_library, conversation_id)
+        if library is None:
+            return {"library": None, "documents": [], "jobs": []}
+        described = (await asyncio.to_thread(self.describe, [library]))[0]
+        documents = await asyncio.to_thread(self.catalog.documents, library.id)
+        return {
+            "library": described,
+            "documents": [d.to_dict() for d in documents],
+            "jobs": [j.to_dict(results=False) for j in self.jobs.active(library.id)],
+        }
+
+    async def release_conversation(self, conversation_id: str) -> list[str]:
+        """Before a conversation is deleted: the ids of its own libraries, their ingest stopped.
+
+        Never raises: the conversation's delete must not depend on the documents' cleanup.
+        """
+        try:
+            ids = await asyncio.to_thread(self.catalog.owned_by, conversation_id)
+            for library_id in ids:
+                await self.jobs.cancel_library(library_id)
+            return ids
+        except Exception:
+            log.exception("could not stop the ingest of conversation %s's files", conversation_id)
+            return []
+
+    async def purge(self, library_ids: list[str]) -> None:
+        """After their rows went with the conversation: the vectors and stored copies, and
+        whatever an earlier purge left. Never raises; a leftover goes at the next purge, and
+        stored copies at the next start."""
+        if not library_ids:
+            return
+        try:
+            await asyncio.to_thread(self._purge, library_ids)
+        except Exception:
+            log.exception("could not remove the vectors or files of libraries %s", library_ids)
+
+    def _purge(self, library_ids: list[str]) -> None:
+        for library_id in library_ids:
+            self.vectors.drop(library_id)
+            shutil.rmtree(self.uploads_dir / library_id, ignore_errors=True)
+        self.sweep_leftovers(vectors=True)
+
+    def sweep_leftovers(self, *, vectors: bool) -> None:
+        """Remove stored uploads (and, with `vectors`, collections) of libraries no longer
+        in the catalog. Blocking; `vectors` opens chromadb, which app start avoids."""
+        known = self.catalog.library_ids()
+        if self.uploads_dir.is_dir():
+            folders = [p.name for p in self.uploads_dir.iterdir() if p.is_dir()]
+            for library_id in leftover_ids(folders, known):
+                log.info("removing the stored files of deleted library %s", library_id)
+                shutil.rmtree(self.uploads_dir / library_id, ignore_errors=True)
+        if vectors:
+            for library_id in leftover_ids(self.vectors.library_ids(), known):
+                log.info("removing the vectors of deleted library %s", library_id)
+                self.vectors.drop(library_id)
 
     # -- search and ask ------------------------------------------------------------------------
 

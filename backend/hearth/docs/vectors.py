@@ -198,6 +198,13 @@ class VectorStore:
         with self._lock, contextlib.suppress(NotFoundError):
             self._chroma().delete_collection(collection_name(library_id))
 
+    def library_ids(self) -> set[str]:
+        """Ids of the libraries that have a collection here (to find leftovers)."""
+        prefix = collection_name("")
+        with self._lock:
+            names = [c.name for c in self._chroma().list_collections()]
+        return {n[len(prefix) :] for n in names if n.startswith(prefix)}
+
     def count(self, library_id: str) -> int:
         with self._lock:
             collection = self._get(library_id)

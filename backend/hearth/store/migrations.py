@@ -183,12 +183,28 @@ def _v5_answer_history(conn: sqlite3.Connection) -> None:
     )
 
 
+def _v6_conversation_files(conn: sqlite3.Connection) -> None:
+    _run(
+        conn,
+        # A library can belong to one conversation: the files attached in that chat. NULL (every
+        # v5 library) is a shared library of the Documents page. The row goes with its
+        # conversation, atomically, so a deleted chat's files can never show up as a library;
+        # the service then removes their vectors and stored copies (outside SQLite).
+        "ALTER TABLE doc_library ADD COLUMN conversation_id TEXT "
+        "REFERENCES conversation(id) ON DELETE CASCADE",
+        # At most one per conversation; also what the cascade reads on every conversation delete.
+        """CREATE UNIQUE INDEX ux_doc_library_conversation ON doc_library (conversation_id)
+            WHERE conversation_id IS NOT NULL""",
+    )
+
+
 MIGRATIONS: list[tuple[int, Step]] = [
     (1, _v1_initial),
     (2, _v2_message_meta),
     (3, _v3_search),
     (4, _v4_documents),
     (5, _v5_answer_history),
+    (6, _v6_conversation_files),
 ]
 LATEST_VERSION = MIGRATIONS[-1][0]
 

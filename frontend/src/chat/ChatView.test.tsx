@@ -1,7 +1,9 @@
-import { act, screen, waitFor, within } from '@testing-library/react';
+import { act, fireEvent, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
-import type { Conversation, DocLibrary } from '../api/types';
+import type { UploadOptions } from '../api/upload';
+import type { Conversation, DocLibrary, IngestJob } from '../api/types';
 import { FakeBackend, apiError, json, sseResponse, sseStream } from '../test/fakeBackend';
+import { ingestJob } from '../test/ingest';
 import { message } from '../test/messages';
 import { renderWithApp } from '../test/render';
 import { ChatView } from './ChatView';
@@ -19,6 +21,7 @@ function library(id: string, name: string, extra: Partial<DocLibrary> = {}): Doc
   return {
     id,
     name,
+    conversation_id: null,
     embedding_model: { name: 'all-MiniLM-L6-v2-Q8_0.gguf', sha256: null },
     created_at: '2026-01-01T10:00:00Z',
     updated_at: '2026-01-01T10:00:00Z',
@@ -245,6 +248,128 @@ describe('ChatView', () => {
       stream.push('done', { message: message('assistant', 'Twice a day.') });
       stream.end();
       await new Promise((r) => setTimeout(r, 10));
+    });
+  });
+
+  describe('files attached in the chat', () => {
+    const withModel = { embedding_model: { name: 'all-MiniLM-L6-v2-Q8_0.gguf', sha256: 'x' }, embedding_problem: null };
+
+    function uploads() {
+      const sent: { path: string; query: UploadOptions['query'] }[] = [];
+      const upload = async (_api: unknown, path: string, file: Blob, options: UploadOptions): Promise<IngestJob> => {
+        sent.push({ path, query: options.query });
+        options.onProgress?.({ loaded: file.size / 2, total: file.size });
+        return ingestJob({ id: `j${sent.length}`, library_id: 'own', files_total: 1 });
+      };
+      return { sent, upload };
+    }
+
+    const drag = (files: File[]) => ({ dataTransfer: { types: ['Files'], files, items: [], dropEffect: 'none' } });
+
+    it("a drop shows the overlay, then chips with progress, the result, and a bad file's reason", async () => {
+      const streams = [sseStream(), sseStream()];
+      const fake = backend()
+        .on('GET', '/api/documents/status', () => json(withModel))
+        .on('GET', '/api/conversations/c1/attachments', () => json({ library: null, documents: [], jobs: [] }))
+        .on('GET', /^\/api\/libraries\/own\/jobs\/j(\d)\/events$/, (_c, m) => streams[Number(m[1]) - 1].response);
+      const { sent, upload } = uploads();
+      renderWithApp(<ChatView id="c1" />, fake, upload);
+      const chat = await screen.findByRole('region', { name: 'Chat' });
+      const files = [new File(['%PDF-1.4 ...'], 'paper.pdf'), new File(['not a pdf'], 'scan.pdf')];
+      fireEvent.dragEnter(chat, drag(files));
+      expect(screen.getByTestId('chat-drop')).toHaveTextContent('Drop files to add them to this chat');
+      await act(async () => {
+        fireEvent.drop(chat, drag(files));
+        await new Promise((r) => setTimeout(r, 10));
+      });
+      expect(screen.queryByTestId('chat-drop')).toBeNull();
+      expect(sent).toEqual([
+        { path: '/api/documents/attach', query: { conversation_id: 'c1', filename: 'paper.pdf' } },
+        { path: '/api/documents/attach', query: { conversation_id: 'c1', filename: 'scan.pdf' } },
+      ]);
+      const list = screen.getByRole('list', { name: 'Files in this chat' });
+      await act(async () => {
+        streams[0].push('started', { id: 'j1' });
+        streams[0].push('progress', {
+          files_done: 0,
+          files_total: 1,
+          current: '/d/paper.pdf',
+          file_chunks_done: 1,
+          file_chunks_total: 4,
+        });
+        await new Promise((r) => setTimeout(r, 10));
+      });
+      const paper = within(list).getByText('paper.pdf').closest('li') as HTMLElement;
+      expect(paper).toHaveTextContent('Embedding paper.pdf: 1 of 4 chunks…');
+      expect(within(paper).getByRole('progressbar', { name: 'Progress of paper.pdf' })).toBeInTheDocument();
+      const good = {
+        path: '/d/paper.pdf',
+        file: 'paper.pdf',
+        status: 'indexed' as const,
+        chunks: 4,
+        pages: 2,
+        reason_code: null,
+        reason: null,
+        document_id: 'd1',
+      };
+      const bad = {
+        path: '/d/scan.pdf',
+        file: 'scan.pdf',
+        status: 'failed' as const,
+        chunks: 0,
+        pages: 0,
+        reason_code: 'unreadable',
+        reason: 'This is not a PDF file (no %PDF header).',
+        document_id: 'd2',
+      };
+      await act(async () => {
+        streams[0].push('done', ingestJob({ id: 'j1', library_id: 'own', status: 'done', results: [good] }));
+        streams[0].end();
+        streams[1].push('done', ingestJob({ id: 'j2', library_id: 'own', status: 'done', results: [bad] }));
+        streams[1].end();
+        await new Promise((r) => setTimeout(r, 10));
+      });
+      expect(paper).toHaveTextContent('Indexed: 4 chunks, 2 pages.');
+      const scan = within(list).getByText('scan.pdf').closest('li') as HTMLElement;
+      expect(scan).toHaveTextContent('Not indexed: This is not a PDF file (no %PDF header).');
+      expect(scan).toHaveClass('attachment-bad');
+    });
+
+    it('a new chat is made before its first file is uploaded', async () => {
+      const created = { ...conversation, id: 'c2', title: null };
+      const fake = backend()
+        .on('GET', '/api/documents/status', () => json(withModel))
+        .on('POST', '/api/conversations', () => json(created, 201))
+        .on('GET', '/api/libraries/own/jobs/j1/events', () => sseStream().response);
+      const { sent, upload } = uploads();
+      const { services } = renderWithApp(<ChatView id={null} />, fake, upload);
+      await userEvent.click(await screen.findByRole('button', { name: 'Attach files' }));
+      await userEvent.upload(screen.getByTestId('attach-input'), new File(['# Notes'], 'notes.md'));
+      await waitFor(() => expect(sent).toHaveLength(1));
+      expect(fake.callsTo('POST', '/api/conversations')).toHaveLength(1);
+      expect(sent[0].query).toEqual({ conversation_id: 'c2', filename: 'notes.md' });
+      expect(services.ingest.get()[0]).toMatchObject({ conversationId: 'c2', name: 'notes.md' });
+    });
+
+    it('without an embedding model, says so and uploads nothing', async () => {
+      const fake = backend().on('GET', '/api/documents/status', () =>
+        json({
+          embedding_model: null,
+          embedding_problem: { code: 'no_embedding_model', message: 'No embedding model is installed.' },
+        }),
+      );
+      const { sent, upload } = uploads();
+      renderWithApp(<ChatView id="c1" />, fake, upload);
+      const chat = await screen.findByRole('region', { name: 'Chat' });
+      await waitFor(() => expect(fake.callsTo('GET', '/api/documents/status')).toHaveLength(1));
+      await act(async () => {
+        fireEvent.drop(chat, drag([new File(['x'], 'notes.md')]));
+        await new Promise((r) => setTimeout(r, 10));
+      });
+      const note = screen.getByRole('region', { name: 'Attaching files' });
+      expect(within(note).getByRole('heading', { name: 'No embedding model installed' })).toBeInTheDocument();
+      expect(sent).toEqual([]);
+      expect(fake.callsTo('POST', '/api/conversations')).toHaveLength(0);
     });
   });
 });

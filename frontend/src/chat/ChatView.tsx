@@ -4,8 +4,13 @@ import type { Conversation } from '../api/types';
 import { useApp, useBus } from '../app/context';
 import { navigate } from '../app/router';
 import { useModels } from '../models/useModels';
+import type { Dropped } from '../documents/dropped';
+import { EmbeddingNotice } from '../documents/EmbeddingNotice';
+import { pickFolderFiles, skippedLine } from '../documents/words';
 import { Icon } from '../ui/Icon';
+import { AttachmentChips } from './AttachmentChips';
 import { Composer } from './Composer';
+import { clearDraft, loadDraft, saveDraft } from './drafts';
 import { documentsLabel } from './documentWords';
 import { LibrariesPanel } from './LibrariesPanel';
 import { Markdown } from './Markdown';
@@ -18,7 +23,9 @@ import type { Sampling } from './params';
 import { SystemPromptPanel } from './SystemPromptPanel';
 import type { PendingAnswer } from './thread';
 import { lastUserMessage } from './thread';
+import { useAttachments } from './useAttachments';
 import { useChatLibraries } from './useChatLibraries';
+import { useFileDrop } from './useFileDrop';
 
 function PendingView({ pending }: { pending: PendingAnswer }) {
   let status = '';
@@ -60,6 +67,10 @@ export function ChatView({ id }: { id: string | null }) {
   const [announcement, setAnnouncement] = useState('');
   const wasAnswering = useRef(false);
   const libraries = useChatLibraries(id);
+  const attachments = useAttachments(id);
+  // Why dropped or picked files were not (all) taken: no embedding model, other types, a failure.
+  const [attachNote, setAttachNote] = useState<'no-model' | string | null>(null);
+  const drop = useFileDrop((dropped) => void attachFiles(dropped));
   // Created for a first message whose libraries could not be attached: Retry reuses it.
   const unattached = useRef<Conversation | null>(null);
 
@@ -125,34 +136,66 @@ export function ChatView({ id }: { id: string | null }) {
     if (el && stick.current) el.scrollTop = el.scrollHeight;
   }, [thread.messages, thread.pending?.content, thread.error]);
 
+  /** The new chat's conversation, made with its drafted model, prompt and libraries. */
+  async function startConversation(): Promise<Conversation> {
+    const created =
+      unattached.current ??
+      (await conversations.create(api, {
+        model: draftModel,
+        system_prompt: draftSystem || null,
+      }));
+    unattached.current = created;
+    // Before the first question, so that it already searches them.
+    await libraries.commit(created.id);
+    unattached.current = null;
+    setDraftModel(null);
+    setDraftSystem(null);
+    bus.emit('conversations');
+    navigate({ name: 'chat', id: created.id });
+    return created;
+  }
+
   async function send(text: string) {
     setCreateError(null);
     if (id) {
       void chat.send(id, text, options());
       return;
     }
+    const model = draftModel;
     let created: Conversation;
     try {
-      created =
-        unattached.current ??
-        (await conversations.create(api, {
-          model: draftModel,
-          system_prompt: draftSystem || null,
-        }));
-      unattached.current = created;
-      // Before the first question, so that it already searches them.
-      await libraries.commit(created.id);
+      // The new-chat draft stays until the server has saved the message (App's onUserSaved).
+      created = await startConversation();
     } catch (err) {
       setCreateError({ message: (err as Error).message, text });
       return;
     }
-    unattached.current = null;
-    // The new-chat draft stays until the server has saved the message (App's onUserSaved).
-    setDraftModel(null);
-    setDraftSystem(null);
-    bus.emit('conversations');
-    navigate({ name: 'chat', id: created.id });
-    void chat.send(created.id, text, { model: draftModel, params: toParams(sampling) });
+    void chat.send(created.id, text, { model, params: toParams(sampling) });
+  }
+
+  /** Picked or dropped files, attached to this conversation only (a new chat is made first). */
+  async function attachFiles({ files, fromFolder }: Dropped) {
+    if (attachments.status && !attachments.status.embedding_model) {
+      setAttachNote('no-model');
+      return;
+    }
+    const { take, skipped } = fromFolder ? pickFolderFiles(files) : { take: files, skipped: [] };
+    setAttachNote(skipped.length ? skippedLine(skipped.map((f) => f.name)) : null);
+    if (take.length === 0) return;
+    let conversationId = id;
+    if (!conversationId) {
+      const typed = loadDraft(null);
+      try {
+        conversationId = (await startConversation()).id;
+      } catch (err) {
+        setAttachNote(`The chat for these files could not be started: ${(err as Error).message}`);
+        return;
+      }
+      // What was typed meanwhile follows the chat it belongs to now (the composer remounts).
+      saveDraft(conversationId, typed);
+      clearDraft(null);
+    }
+    attachments.attach(conversationId, take);
   }
 
   async function changeModel(model: string) {
@@ -193,7 +236,16 @@ export function ChatView({ id }: { id: string | null }) {
   }
 
   return (
-    <section className="chat-view" aria-label="Chat">
+    <section className="chat-view" aria-label="Chat" {...drop.handlers}>
+      {drop.over && (
+        <div className="chat-drop" data-testid="chat-drop" aria-hidden="true">
+          <div className="chat-drop-box">
+            <Icon name="paperclip" size={28} />
+            <p>Drop files to add them to this chat</p>
+            <p className="small">Only this conversation will search them.</p>
+          </div>
+        </div>
+      )}
       <header className="chat-header">
         <h1 className="chat-title" title={conversation?.title ?? undefined}>
           {id ? (conversation?.title ?? 'New chat') : 'New chat'}
@@ -319,6 +371,30 @@ export function ChatView({ id }: { id: string | null }) {
         {announcement}
       </div>
       <div className="composer-wrap">
+        {attachNote === 'no-model' && attachments.status && (
+          <div className="chat-attach-note" role="region" aria-label="Attaching files">
+            <EmbeddingNotice status={attachments.status} />
+            <button type="button" className="btn btn-small btn-ghost" onClick={() => setAttachNote(null)}>
+              Close
+            </button>
+          </div>
+        )}
+        {attachNote && attachNote !== 'no-model' && (
+          <p className="chat-attach-note inline-error" role="alert">
+            {attachNote}
+          </p>
+        )}
+        {attachments.error && (
+          <p className="chat-attach-note inline-error" role="alert">
+            {attachments.error}
+          </p>
+        )}
+        <AttachmentChips
+          tasks={attachments.tasks}
+          stored={attachments.stored}
+          onCancel={attachments.cancel}
+          onRemove={(item) => void attachments.remove(item)}
+        />
         <Composer
           key={id ?? 'new'}
           conversationId={id}
@@ -328,6 +404,7 @@ export function ChatView({ id }: { id: string | null }) {
           restore={restore}
           onSend={(text) => void send(text)}
           onStop={stop}
+          onAttach={(files) => void attachFiles({ files, fromFolder: false })}
         />
       </div>
     </section>

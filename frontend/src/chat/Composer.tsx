@@ -1,4 +1,5 @@
 import { useEffect, useLayoutEffect, useRef, useState } from 'react';
+import { SUPPORTED_EXTENSIONS } from '../documents/words';
 import { Icon } from '../ui/Icon';
 import { loadDraft, saveDraft } from './drafts';
 
@@ -11,12 +12,24 @@ interface ComposerProps {
   restore?: string | null;
   onSend: (text: string) => void;
   onStop: () => void;
+  /** Files picked with the paperclip; without it there is no paperclip. */
+  onAttach?: (files: File[]) => void;
 }
 
 /** The message box: Enter sends, Shift+Enter adds a line; the draft survives reloads. */
-export function Composer({ conversationId, busy, stopping, disabled, restore, onSend, onStop }: ComposerProps) {
+export function Composer({
+  conversationId,
+  busy,
+  stopping,
+  disabled,
+  restore,
+  onSend,
+  onStop,
+  onAttach,
+}: ComposerProps) {
   const [text, setText] = useState(() => loadDraft(conversationId));
   const area = useRef<HTMLTextAreaElement>(null);
+  const picker = useRef<HTMLInputElement>(null);
 
   useEffect(() => {
     if (restore && !text) {
@@ -54,6 +67,33 @@ export function Composer({ conversationId, busy, stopping, disabled, restore, on
         submit();
       }}
     >
+      {onAttach && (
+        <>
+          <button
+            type="button"
+            className="btn btn-ghost btn-icon composer-attach"
+            aria-label="Attach files"
+            title="Attach files to this chat (or drop them here)"
+            disabled={disabled}
+            onClick={() => picker.current?.click()}
+          >
+            <Icon name="paperclip" size={18} />
+          </button>
+          <input
+            ref={picker}
+            type="file"
+            multiple
+            hidden
+            accept={SUPPORTED_EXTENSIONS.join(',')}
+            data-testid="attach-input"
+            onChange={(e) => {
+              const files = Array.from(e.target.files ?? []);
+              e.target.value = ''; // the same file picked again is a new pick
+              if (files.length) onAttach(files);
+            }}
+          />
+        </>
+      )}
       <label htmlFor="composer-input" className="visually-hidden">
         Message
       </label>

@@ -6,6 +6,7 @@ function library(extra: Partial<DocLibrary> = {}): DocLibrary {
   return {
     id: 'l1',
     name: 'Moon research',
+    conversation_id: null,
     embedding_model: null,
     created_at: '',
     updated_at: '',

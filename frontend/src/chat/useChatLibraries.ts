@@ -46,17 +46,22 @@ export function useChatLibraries(id: string | null): ChatLibraries {
   }, [loadAll]);
   useBus('documents', loadAll);
 
-  useEffect(() => {
-    const ticket = ++latest.current;
-    setError(null);
-    setSaved([]);
-    setTicked(null);
+  const loadAttached = useCallback(() => {
     if (!id) return;
+    const ticket = ++latest.current;
     documents.attached(api, id).then(
       (libraries) => ticket === latest.current && setSaved(libraries),
       (err: unknown) => ticket === latest.current && setError(message(err)),
     );
   }, [api, id]);
+  useEffect(() => {
+    setError(null);
+    setSaved([]);
+    setTicked(null);
+    loadAttached();
+  }, [loadAttached]);
+  // A file attached in this chat made (or filled) its own library.
+  useBus('documents', loadAttached);
 
   const byIds = (ids: string[]) => ids.flatMap((x) => all?.filter((l) => l.id === x) ?? []);
   // A drafted library deleted meanwhile is dropped rather than refused at the first send.

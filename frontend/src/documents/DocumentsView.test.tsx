@@ -8,6 +8,7 @@ import { DocumentsView } from './DocumentsView';
 const library: DocLibrary = {
   id: 'lib1',
   name: 'Manuals',
+  conversation_id: null,
   embedding_model: { name: 'old-embed.gguf', sha256: 'a' },
   created_at: '',
   updated_at: '',

@@ -101,3 +101,28 @@ describe('IngestStore', () => {
     expect(store.get()[1]).toMatchObject({ stage: 'failed', error: 'No embedding model is installed.' });
   });
 });
+
+describe('IngestStore.attach', () => {
+  it("sends a chat's files to the conversation, and learns their library from the job", async () => {
+    const stream = sseStream();
+    const fake = new FakeBackend().on('GET', '/api/libraries/own1/jobs/j1/events', () => stream.response);
+    const paths: string[] = [];
+    const { sent, upload } = fakeUpload(async () => job({ library_id: 'own1' }));
+    const store = new IngestStore(connectedApi(fake), new Bus(), (api, path, file, options) => {
+      paths.push(path);
+      return upload(api, path, file, options);
+    });
+
+    await store.attach('c1', [new File(['%PDF'], 'paper.pdf')]);
+    expect(paths).toEqual(['/api/documents/attach']);
+    expect(sent).toEqual([{ name: 'paper.pdf', query: { conversation_id: 'c1', filename: 'paper.pdf' } }]);
+    expect(store.get()[0]).toMatchObject({ conversationId: 'c1', libraryId: 'own1', stage: 'queued' });
+    stream.push('done', job({ library_id: 'own1', status: 'done' }));
+    stream.end();
+    await flush();
+    const [task] = store.get();
+    expect(task.stage).toBe('done');
+    store.dismiss(task.key);
+    expect(store.get()).toEqual([]);
+  });
+});

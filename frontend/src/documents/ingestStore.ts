@@ -1,9 +1,9 @@
-// Uploads and ingest jobs of every library, kept for the app's lifetime so that leaving the
-// Documents page neither stops an upload nor forgets what became of it. The I/O edge around
-// tasks.ts: XHR uploads (for their progress), then each job's event stream.
+// Uploads and ingest jobs of every library, and files attached in chats, kept for the app's
+// lifetime so that leaving the page neither stops an upload nor forgets what became of it.
+// The I/O edge around tasks.ts: XHR uploads (for their progress), then each job's event stream.
 
 import type { Api } from '../api/client';
-import { DOCUMENT_UPLOAD_PATH, documents } from '../api/endpoints';
+import { CHAT_ATTACH_PATH, DOCUMENT_UPLOAD_PATH, documents } from '../api/endpoints';
 import type { IngestJob } from '../api/types';
 import { uploadFile } from '../api/upload';
 import type { UploadOptions } from '../api/upload';
@@ -45,8 +45,17 @@ export class IngestStore {
 
   /** Upload files into a library one after another; each becomes its own ingest job. */
   add(libraryId: string, files: File[]): Promise<void> {
+    return this.enqueue(files, (key, file) => uploadTask(key, libraryId, file));
+  }
+
+  /** Attach files to one conversation only: they go to its own library, made on the first. */
+  attach(conversationId: string, files: File[]): Promise<void> {
+    return this.enqueue(files, (key, file) => uploadTask(key, '', file, conversationId));
+  }
+
+  private enqueue(files: File[], make: (key: string, file: File) => Task): Promise<void> {
     const keys = files.map((file) => {
-      const task = uploadTask(`t${this.next++}`, libraryId, file);
+      const task = make(`t${this.next++}`, file);
       this.tasks = [...this.tasks, task];
       return task.key;
     });
@@ -74,10 +83,10 @@ export class IngestStore {
   }
 
   /** A job the backend runs for this library that this page did not start (or lost track of). */
-  resume(job: IngestJob): void {
+  resume(job: IngestJob, conversationId: string | null = null): void {
     if (this.tasks.some((t) => t.jobId === job.id)) return;
     const key = `t${this.next++}`;
-    this.tasks = [...this.tasks, jobTask(key, job)];
+    this.tasks = [...this.tasks, jobTask(key, job, conversationId)];
     this.changed();
     void this.follow(key, job);
   }
@@ -96,6 +105,12 @@ export class IngestStore {
     } catch (error) {
       this.update(key, (t) => ({ ...t, cancelRequested: false, error: (error as Error).message }));
     }
+  }
+
+  /** Forget one finished task (a chat's chip closed). */
+  dismiss(key: string): void {
+    this.tasks = this.tasks.filter((t) => t.key !== key || !isFinished(t));
+    this.changed();
   }
 
   /** Forget a library's finished tasks (the documents table keeps what they did). */
@@ -119,8 +134,11 @@ export class IngestStore {
     this.update(key, (t) => uploading(t, 0, file.size));
     let job: IngestJob;
     try {
-      job = await this.upload(this.api, DOCUMENT_UPLOAD_PATH, file, {
-        query: { library_id: task.libraryId, filename: file.name },
+      const [path, target] = task.conversationId
+        ? [CHAT_ATTACH_PATH, { conversation_id: task.conversationId }]
+        : [DOCUMENT_UPLOAD_PATH, { library_id: task.libraryId }];
+      job = await this.upload(this.api, path, file, {
+        query: { ...target, filename: file.name },
         signal: controller.signal,
         onProgress: ({ loaded, total }) => this.update(key, (t) => uploading(t, loaded, total)),
       });

@@ -7,7 +7,10 @@ export type TaskStage = 'pending' | 'uploading' | 'queued' | 'running' | 'done' 
 
 export interface Task {
   key: string;
+  /** Empty for a chat's first file until the backend has made that chat's own library. */
   libraryId: string;
+  /** Set for a file attached in a chat: it goes to that conversation's own library. */
+  conversationId: string | null;
   kind: 'upload' | 'ingest' | 'reindex';
   /** The person's own file name for an upload; null for a job over many files. */
   name: string | null;
@@ -38,10 +41,16 @@ export function fileName(path: string): string {
   return parts[parts.length - 1] || path;
 }
 
-export function uploadTask(key: string, libraryId: string, file: { name: string; size: number }): Task {
+export function uploadTask(
+  key: string,
+  libraryId: string,
+  file: { name: string; size: number },
+  conversationId: string | null = null,
+): Task {
   return {
     key,
     libraryId,
+    conversationId,
     kind: 'upload',
     name: file.name,
     stage: 'pending',
@@ -60,8 +69,8 @@ export function uploadTask(key: string, libraryId: string, file: { name: string;
 }
 
 /** A task for a job the backend already has (a re-index, or one found running on return). */
-export function jobTask(key: string, job: IngestJob): Task {
-  const base = uploadTask(key, job.library_id, { name: '', size: 0 });
+export function jobTask(key: string, job: IngestJob, conversationId: string | null = null): Task {
+  const base = uploadTask(key, job.library_id, { name: '', size: 0 }, conversationId);
   return fromJob({ ...base, kind: job.kind, name: null, filesTotal: 0 }, job);
 }
 
@@ -77,7 +86,8 @@ export function uploading(task: Task, loaded: number, total: number): Task {
 
 /** The upload was stored; the backend answered with the job that indexes it. */
 export function accepted(task: Task, job: IngestJob): Task {
-  return fromJob({ ...task, uploaded: task.size }, job);
+  // A chat's file learns here which library the backend put it in.
+  return fromJob({ ...task, libraryId: job.library_id, uploaded: task.size }, job);
 }
 
 export function failed(task: Task, message: string): Task {

@@ -3,6 +3,7 @@ import { ingestJob } from '../test/ingest';
 import { accepted, applyEvent, cancelled, failed, jobTask, uploadTask, uploading } from './tasks';
 import type { Task } from './tasks';
 import {
+  documentLine,
   documentStatus,
   isSupported,
   libraryFacts,
@@ -18,6 +19,7 @@ function library(over: Partial<DocLibrary> = {}): DocLibrary {
   return {
     id: 'lib1',
     name: 'Notes',
+    conversation_id: null,
     embedding_model: null,
     created_at: '',
     updated_at: '',
@@ -50,6 +52,19 @@ describe('documentStatus', () => {
     ['failed', 'Not indexed'],
     ['pending', 'Waiting to be indexed'],
   ] as const)('%s', (status, words) => expect(documentStatus({ status } as DocDocument)).toBe(words));
+});
+
+describe('documentLine', () => {
+  it.each([
+    [{ status: 'indexed', chunks: 1 }, 'Indexed: 1 chunk.'],
+    [{ status: 'indexed', chunks: 12 }, 'Indexed: 12 chunks.'],
+    [
+      { status: 'failed', reason: 'This is not a PDF file (no %PDF header).' },
+      'Not indexed: This is not a PDF file (no %PDF header).',
+    ],
+    [{ status: 'failed', reason: null }, 'Not indexed: the file could not be read.'],
+    [{ status: 'pending' }, 'Waiting to be indexed'],
+  ] as const)('%o', (doc, words) => expect(documentLine(doc as unknown as DocDocument)).toBe(words));
 });
 
 describe('files from a folder', () => {

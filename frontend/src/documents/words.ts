@@ -52,6 +52,13 @@ export function documentStatus(doc: DocDocument): string {
   return 'Not indexed';
 }
 
+/** A stored document in one line, with the reason when it could not be read. */
+export function documentLine(doc: DocDocument): string {
+  if (doc.status === 'indexed') return `Indexed: ${plural(doc.chunks, 'chunk')}.`;
+  if (doc.status === 'failed') return `Not indexed: ${doc.reason ?? 'the file could not be read.'}`;
+  return documentStatus(doc);
+}
+
 export function resultLine(result: IngestFileResult): string {
   switch (result.status) {
     case 'indexed':

@@ -9,8 +9,12 @@ import { ToastProvider } from '../ui/Toasts';
 import { connectedApi } from './fakeBackend';
 import type { FakeBackend } from './fakeBackend';
 
-/** Render inside the app's services, talking to a fake backend. */
-export function renderWithApp(ui: ReactElement, backend: FakeBackend) {
+/** Render inside the app's services, talking to a fake backend; `upload` stands in for XHR. */
+export function renderWithApp(
+  ui: ReactElement,
+  backend: FakeBackend,
+  upload?: ConstructorParameters<typeof IngestStore>[2],
+) {
   const api: Api = connectedApi(backend);
   const bus = new Bus();
   const services = {
@@ -18,7 +22,7 @@ export function renderWithApp(ui: ReactElement, backend: FakeBackend) {
     bus,
     chat: new ChatStore(api),
     metrics: new MetricsStore(api),
-    ingest: new IngestStore(api, bus),
+    ingest: new IngestStore(api, bus, upload),
   };
   const result = render(
     <AppContext.Provider value={services}>

@@ -2,21 +2,40 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from hearth.api.conversations import router
 from hearth.app import install_error_handlers
+from hearth.docs.service import DocumentService
+from hearth.engine.manager import ModelManager
+from hearth.library.library import ModelLibrary
+from hearth.settings import Settings
 from hearth.store.conversations import ConversationStore
+from sqlalchemy.engine import Engine
+
+from tests.backend.fake_engine import FakeFactory
 
 
 @pytest.fixture
-def client(store: ConversationStore) -> Iterator[TestClient]:
+def docs(tmp_path: Path, engine: Engine) -> Iterator[DocumentService]:
+    """The real documents service on the same file: deleting a chat also removes its files."""
+    settings = Settings.load(None, HEARTH_DATA_DIR=str(tmp_path / "data"))
+    manager = ModelManager(FakeFactory(models=("fake-chat",)))
+    yield DocumentService(settings, engine, manager, ModelLibrary(tmp_path / "models"))
+    manager.close()
+
+
+@pytest.fixture
+def client(store: ConversationStore, docs: DocumentService) -> Iterator[TestClient]:
     app = FastAPI()
     install_error_handlers(app)
     app.state.conversations = store
+    app.state.documents = docs
     app.include_router(router)
     with TestClient(app) as client:
         yield client
@@ -82,6 +101,43 @@ def test_patch_changes_only_sent_fields_and_null_clears(client: TestClient):
     missing = client.patch("/api/conversations/nope", json={"title": "x"})
     assert missing.status_code == 404
     assert missing.json()["code"] == "not_found"
+
+
+def test_delete_takes_the_files_attached_in_the_chat(
+    client: TestClient, store: ConversationStore, docs: DocumentService
+):
+    chat, other = store.create().id, store.create().id
+    own = docs.catalog.own_library(chat, create=True)
+    shared = docs.catalog.create_library("Shared")
+    assert own is not None
+    for library_id in (own.id, shared.id):
+        (docs.uploads_dir / library_id).mkdir(parents=True)
+        (docs.uploads_dir / library_id / "notes.md").write_text("# Notes\n")
+    stray = docs.uploads_dir / ("e" * 32)  # a crash's leftover: swept by the next purge
+    stray.mkdir()
+
+    assert client.delete(f"/api/conversations/{other}").status_code == 204  # owns nothing
+    assert stray.exists()
+    assert client.delete(f"/api/conversations/{chat}").status_code == 204
+    assert docs.catalog.library_ids() == {shared.id}
+    assert not (docs.uploads_dir / own.id).exists() and not stray.exists()
+    assert (docs.uploads_dir / shared.id / "notes.md").is_file()
+
+
+def test_a_failed_cleanup_never_blocks_the_delete(
+    client: TestClient, store: ConversationStore, docs: DocumentService, caplog
+):
+    chat = store.create().id
+    own = docs.catalog.own_library(chat, create=True)
+    assert own is not None
+    # The vector store cannot open: a file stands where its folder should be.
+    docs.vectors.path.parent.mkdir(parents=True, exist_ok=True)
+    docs.vectors.path.write_text("not a folder")
+    with caplog.at_level(logging.ERROR, logger="hearth.docs.service"):
+        assert client.delete(f"/api/conversations/{chat}").status_code == 204
+    assert client.get(f"/api/conversations/{chat}").status_code == 404
+    assert docs.catalog.library_ids() == set()
+    assert "could not remove the vectors or files" in caplog.text
 
 
 def test_delete(client: TestClient, store: ConversationStore):
