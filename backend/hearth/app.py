@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -16,9 +18,11 @@ from pydantic_core.core_schema import ErrorType
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import hearth
-from hearth import paths
+from hearth import api_server, paths
 from hearth.api import admin, capabilities, chat, conversations, openai, system
 from hearth.api import documents as documents_api
+from hearth.api import keys as keys_api
+from hearth.api import local_server as local_server_api
 from hearth.api import metrics as metrics_api
 from hearth.api import models as models_api
 from hearth.api import preferences as preferences_api
@@ -28,9 +32,12 @@ from hearth.chat.service import ChatService
 from hearth.docs.service import DocumentService
 from hearth.engine.factory import LocalFactory, RemoteFactory
 from hearth.engine.manager import EngineFactory, ModelManager
-from hearth.errors import HearthError
+from hearth.errors import Conflict, HearthError
 from hearth.hardware.meter import GpuMeter
 from hearth.hardware.service import HardwareService
+from hearth.keys.gate import KeyGate
+from hearth.keys.store import FILENAME as KEYS_FILE
+from hearth.keys.store import KeyStore
 from hearth.library.downloads import DownloadManager
 from hearth.library.library import ModelLibrary
 from hearth.prefs import PrefsStore
@@ -75,6 +82,9 @@ def create_app(settings: Settings, token: str, *, factory: EngineFactory | None 
         app.state.models = manager
         app.state.conversations = store
         app.state.documents = DocumentService(settings, engine, manager, library)
+        # Stored copies of a deleted chat's files that a crash left behind (chromadb is not
+        # opened at start: their vectors go at the next purge).
+        await asyncio.to_thread(app.state.documents.sweep_leftovers, vectors=False)
         app.state.chat = ChatService(
             store, manager, settings.system_prompt, documents=app.state.documents
         )
@@ -84,9 +94,13 @@ def create_app(settings: Settings, token: str, *, factory: EngineFactory | None 
         runtime = RuntimeService(settings, manager, library, hardware, app.state.restart)
         app.state.upgrades = runtime.jobs
         await runtime.start()  # upgrade jobs; proves a just-switched runtime
+        listener = app.state.api_listener
+        with contextlib.suppress(Conflict):  # a busy port: Settings shows why, the app runs on
+            await listener.apply(api_server.load(settings.data_dir / api_server.FILENAME))
         try:
             yield
         finally:
+            await listener.stop()
             await runtime.stop()
             app.state.gpu_meter.close()
             await app.state.chat.stop_all()
@@ -94,12 +108,16 @@ def create_app(settings: Settings, token: str, *, factory: EngineFactory | None 
             await app.state.downloads.aclose()
             manager.close()
             close_database(engine)
+            app.state.keys.store.close()
 
     app = FastAPI(title="Hearth", version=hearth.__version__, lifespan=lifespan)
     app.state.settings = settings
     app.state.token = token  # handed out once per one-time code by POST /api/session
     app.state.session_codes = SessionCodes()
     app.state.restart = lambda: _request_restart(app)
+    # Opened on first use, not here: a key's check is the first thing that needs it.
+    app.state.keys = KeyGate(KeyStore(settings.data_dir / KEYS_FILE))
+    app.state.api_listener = api_server.ApiListener(app)
     install_error_handlers(app)
     for router in (
         system.router,
@@ -113,6 +131,8 @@ def create_app(settings: Settings, token: str, *, factory: EngineFactory | None 
         preferences_api.router,
         metrics_api.router,
         admin.router,
+        keys_api.router,
+        local_server_api.router,
     ):
         app.include_router(router, responses=V1_ERRORS if router is openai.router else API_ERRORS)
     frontend = paths.frontend_dir()
@@ -124,6 +144,9 @@ def create_app(settings: Settings, token: str, *, factory: EngineFactory | None 
             token=token,
             max_body_bytes=settings.max_body_bytes,
             extra_origins=list(settings.allowed_origins),
+            keys=app.state.keys,
+            lan_port=lambda: app.state.api_listener.lan_port,
+            lan_hosts=api_server.local_addresses,
         ),
     )
     return app

@@ -169,6 +169,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_docs_parser(sub).set_defaults(func=cmd_docs)
 
+    from hearth.keys.cli import add_parsers as add_key_parsers
+
+    add_key_parsers(sub)
+
     detect = sub.add_parser("detect", help="what this machine's hardware can do")
     detect.add_argument("--json", action="store_true", help="machine-readable output")
     detect.add_argument("--refresh", action="store_true", help="ignore the cached detection")

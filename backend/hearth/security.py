@@ -10,13 +10,22 @@ import hmac
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 PROTECTED_PREFIXES = ("/api/", "/v1/")
 # Routes that take model files, runtime packs or documents: sized by the disk, not by memory.
-UPLOAD_PATHS = ("/api/models/upload", "/api/admin/upgrade-gpu/pack", "/api/documents/upload")
+UPLOAD_PATHS = (
+    "/api/models/upload",
+    "/api/admin/upgrade-gpu/pack",
+    "/api/documents/upload",
+    "/api/documents/attach",
+)
 LOOPBACK_NAMES = ("127.0.0.1", "localhost")
+# The peer address the server saw (never a header); "testclient" is what Starlette's TestClient
+# reports for requests that never crossed a socket.
+LOOPBACK_ADDRESSES = ("127.0.0.1", "::1", "testclient", "")
 # Web mode trades a one-time code for the token here (hearth.api.session): the only exception.
 SESSION_PATH = "/api/session"
 
@@ -35,6 +44,18 @@ def origin_allowed(origin: str | None, port: int, extra: Iterable[str] = ()) -> 
     origin = origin.rstrip("/").lower()
     own = {f"http://{name}:{port}" for name in LOOPBACK_NAMES}
     return origin in own or origin in {o.lower() for o in extra}
+
+
+def _lan_host(headers: dict[str, str], config: SecurityConfig, port: int) -> bool:
+    host = headers.get("host") or ""
+    return host.lower() in {f"{name}:{port}" for name in config.lan_hosts()}
+
+
+def bearer(authorization: str | None) -> str:
+    """The credential in `Authorization: Bearer …`, or ""."""
+    if not authorization or not authorization.lower().startswith("bearer "):
+        return ""
+    return authorization[7:].strip()
 
 
 def token_allowed(authorization: str | None, token: str) -> bool:
@@ -56,6 +77,12 @@ class SecurityConfig:
     extra_origins: list[str] = field(default_factory=list)
     # Tests and the CLI run the app on a port only known once bound; uvicorn reports it per request.
     port_override: Callable[[], int | None] = lambda: None
+    # API keys for other programs (hearth.keys.gate.KeyGate); None: the per-launch token only.
+    keys: Any = None
+    # The local API server's port when it serves the local network (hearth.api_server), and
+    # this machine's own addresses, which LAN clients send as Host.
+    lan_port: Callable[[], int | None] = lambda: None
+    lan_hosts: Callable[[], Iterable[str]] = lambda: ()
 
 
 def error_body(path: str, status: int, code: str, message: str) -> bytes:
@@ -81,8 +108,15 @@ class SecurityMiddleware:
         path: str = scope["path"]
         port = self.config.port_override() or (scope.get("server") or ("", 0))[1]
 
-        if not host_allowed(headers.get("host"), port):
+        lan = port == self.config.lan_port()
+        own_host = host_allowed(headers.get("host"), port)
+        if not (own_host or (lan and _lan_host(headers, self.config, port))):
             await self._refuse(send, path, 403, "bad_host", "Host header is not this app.")
+            return
+        client = (scope.get("client") or ("", 0))[0]
+        remote = client not in LOOPBACK_ADDRESSES
+        if remote and not lan:
+            await self._refuse(send, path, 403, "not_local", "Only this computer may connect.")
             return
         origin = headers.get("origin")
         if not origin_allowed(origin, port, self.config.extra_origins):
@@ -92,12 +126,28 @@ class SecurityMiddleware:
         if scope["method"] == "OPTIONS" and origin and "access-control-request-method" in headers:
             await self._respond(send, 204, b"", cors)
             return
-        authorized = token_allowed(headers.get("authorization"), self.config.token)
-        if needs_token(path, scope["method"]) and not authorized:
+        # From another computer only an API key will do: the per-launch token is the UI's.
+        authorized = not remote and token_allowed(headers.get("authorization"), self.config.token)
+        key = None
+        if not authorized and self.config.keys is not None:
+            key = self.config.keys.authenticate(bearer(headers.get("authorization")))
+        if needs_token(path, scope["method"]) and not (authorized or key):
             await self._refuse(
-                send, path, 401, "unauthorized", "Missing or wrong bearer token.", cors
+                send, path, 401, "unauthorized", "Missing or wrong bearer token or API key.", cors
             )
             return
+        if key is not None and self.config.keys is not None:
+            gate = self.config.keys
+            refusal = gate.refusal(key, scope["method"], path)
+            if refusal is not None:
+                status, code, message, retry_after = refusal
+                extra = (
+                    [*cors, (b"retry-after", str(retry_after).encode())] if retry_after else cors
+                )
+                await self._refuse(send, path, status, code, message, extra)
+                await gate.record(key, scope["method"], path, status)
+                return
+            send = gate.watch(key, scope["method"], path, send)
 
         limit = None if path in UPLOAD_PATHS else self.config.max_body_bytes
         declared = headers.get("content-length")
@@ -116,7 +166,11 @@ class SecurityMiddleware:
             receive = _replay(body, receive)
         elif limit is not None:
             receive = _limited(receive, limit)
-        await self.app(scope, receive, send_with_cors)
+        if key is None or self.config.keys is None:
+            await self.app(scope, receive, send_with_cors)
+            return
+        async with self.config.keys.charging(key):
+            await self.app(scope, receive, send_with_cors)
 
     def _cors_headers(self, origin: str | None, port: int) -> list[tuple[bytes, bytes]]:
         # Same-origin requests need no CORS; only the explicitly allowed extra origins get it.

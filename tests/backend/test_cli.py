@@ -67,3 +67,19 @@ def test_serve_refuses_a_bad_setting_by_name(tmp_path):
     result = hearth("serve", env={"HEARTH_DATA_DIR": str(tmp_path), "LLAMACPP_N_CTX": "tiny"})
     assert result.returncode == 2
     assert "LLAMACPP_N_CTX" in result.stderr
+
+
+def test_keys_and_the_api_server_from_the_terminal(tmp_path):
+    env = {"HEARTH_DATA_DIR": str(tmp_path)}
+    made = hearth("keys", "create", "--name", "editor", "--role", "read", env=env)
+    assert made.returncode == 0, made.stderr
+    secret = next(w for w in made.stdout.split() if w.startswith("hk_"))
+    listed = hearth("keys", env=env).stdout
+    assert "editor" in listed and "read" in listed and secret not in listed
+    assert "revoked" in hearth("keys", "revoke", "1", env=env).stdout
+    refused = hearth("api-server", "on", "--port", "8611", "--lan", env=env)
+    assert refused.returncode == 2 and "--yes" in refused.stdout
+    on = hearth("api-server", "on", "--port", "8611", env=env)
+    assert "http://127.0.0.1:8611/v1 (this computer only)" in on.stdout
+    assert json.loads((tmp_path / "api-server.json").read_text())["enabled"] is True
+    assert "off" in hearth("api-server", "off", env=env).stdout

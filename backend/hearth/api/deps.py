@@ -12,11 +12,13 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from sqlalchemy.engine import Engine
 
+from hearth.api_server import ApiListener
 from hearth.chat.service import ChatService
 from hearth.docs.service import DocumentService
 from hearth.engine.manager import ModelManager
 from hearth.hardware.meter import GpuMeter
 from hearth.hardware.service import HardwareService
+from hearth.keys.gate import KeyGate
 from hearth.library.downloads import DownloadManager
 from hearth.library.library import ModelLibrary
 from hearth.prefs import PrefsStore
@@ -37,6 +39,8 @@ def _state(name: str, *, optional: bool = False) -> Callable[[Request], Any]:
 
 
 SettingsDep = Annotated[Settings, Depends(_state("settings"))]
+KeysDep = Annotated[KeyGate, Depends(_state("keys"))]
+ApiListenerDep = Annotated[ApiListener, Depends(_state("api_listener"))]
 ModelsDep = Annotated[ModelManager, Depends(_state("models"))]
 # Apps that mount only the library routes (their own tests) run without a model manager.
 OptionalModelsDep = Annotated[ModelManager | None, Depends(_state("models", optional=True))]

@@ -3,8 +3,15 @@
 import type { Api } from './client';
 import type {
   AnswerHistory,
+  ApiKey,
+  ApiKeyLimits,
+  ApiKeyRole,
+  ApiServerChange,
+  ApiServerStatus,
+  AuditEntry,
   Capabilities,
   Catalogue,
+  ChatAttachments,
   ChatEvent,
   Conversation,
   ConversationPage,
@@ -18,6 +25,7 @@ import type {
   IngestJob,
   Message,
   ModelList,
+  NewApiKey,
   OffloadEstimate,
   PreferencesDoc,
   PreferenceValues,
@@ -150,7 +158,29 @@ export const documents = {
     api.get<DocLibrary[]>(`/api/conversations/${enc(conversationId)}/libraries`),
   attach: (api: Api, conversationId: string, libraryIds: string[]) =>
     api.put<DocLibrary[]>(`/api/conversations/${enc(conversationId)}/libraries`, { library_ids: libraryIds }),
+  /** The files attached in one chat (its own library); upload more to CHAT_ATTACH_PATH. */
+  attachments: (api: Api, conversationId: string) =>
+    api.get<ChatAttachments>(`/api/conversations/${enc(conversationId)}/attachments`),
 };
 
 /** Where a document upload goes (hearth/api/documents.py UPLOAD_PATH); the body is the file. */
 export const DOCUMENT_UPLOAD_PATH = '/api/documents/upload';
+/** Where a file attached in a chat goes (ATTACH_PATH), with conversation_id and filename. */
+export const CHAT_ATTACH_PATH = '/api/documents/attach';
+
+/** Settings → Local API server: on or off, its port and the local network (admin). */
+export const apiServer = {
+  get: (api: Api) => api.get<ApiServerStatus>('/api/admin/api-server'),
+  put: (api: Api, change: ApiServerChange) => api.put<ApiServerStatus>('/api/admin/api-server', change),
+};
+
+/** API keys for other programs, and the audit log of their calls (admin). */
+export const apiKeys = {
+  list: (api: Api) => api.get<{ keys: ApiKey[] }>('/api/admin/keys'),
+  create: (api: Api, body: { name: string; role: ApiKeyRole } & Partial<ApiKeyLimits>) =>
+    api.post<NewApiKey>('/api/admin/keys', body),
+  setLimits: (api: Api, id: number, limits: ApiKeyLimits) => api.patch<ApiKey>(`/api/admin/keys/${id}`, limits),
+  revoke: (api: Api, id: number) => api.delete<ApiKey>(`/api/admin/keys/${id}`),
+  audit: (api: Api, limit = 20, keyId?: number) =>
+    api.get<{ entries: AuditEntry[] }>('/api/admin/audit', { query: { limit, key_id: keyId } }),
+};

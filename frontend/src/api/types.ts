@@ -412,6 +412,8 @@ export interface AnswerHistory {
 export interface DocLibrary {
   id: string;
   name: string;
+  /** Set: the files attached in that one conversation, not a library of the Documents page. */
+  conversation_id: string | null;
   embedding_model: { name: string; sha256: string | null } | null;
   created_at: string;
   updated_at: string;
@@ -423,6 +425,13 @@ export interface DocLibrary {
   state: 'ready' | 'empty' | 'no_embedding_model' | 'reindex_required';
   state_message: string | null;
   active_job: IngestJob | null;
+}
+
+/** GET /api/conversations/{id}/attachments: the files attached in one chat. */
+export interface ChatAttachments {
+  library: DocLibrary | null;
+  documents: DocDocument[];
+  jobs: IngestJob[];
 }
 
 export interface DocDocument {
@@ -491,4 +500,58 @@ export type IngestEvent =
 export interface DocumentsStatus {
   embedding_model: { name: string; sha256: string } | null;
   embedding_problem: ApiErrorBody | null;
+}
+
+/** Settings → Local API server (hearth/api/local_server.py): Hearth's API on a fixed port. */
+export interface ApiServerStatus {
+  enabled: boolean;
+  port: number;
+  lan: boolean;
+  listening: boolean;
+  /** Why the configured server is not listening (a busy port), or null. */
+  error: string | null;
+  base_url: string;
+  lan_urls: string[];
+}
+
+export interface ApiServerChange {
+  enabled: boolean;
+  port: number;
+  lan: boolean;
+  /** The person's "yes" to serving the local network; required to turn it on. */
+  confirm_lan?: boolean;
+}
+
+export type ApiKeyRole = 'read' | 'user' | 'admin';
+
+/** An API key for other programs (hearth/keys/store.py); times are Unix seconds. */
+export interface ApiKey {
+  id: number;
+  name: string;
+  role: ApiKeyRole;
+  hint: string;
+  requests_per_minute: number | null;
+  tokens_per_minute: number | null;
+  created_at: number;
+  last_used_at: number | null;
+  revoked_at: number | null;
+}
+
+/** A new key: its secret is in this answer only. */
+export interface NewApiKey extends ApiKey {
+  secret: string;
+}
+
+export interface ApiKeyLimits {
+  requests_per_minute: number | null;
+  tokens_per_minute: number | null;
+}
+
+export interface AuditEntry {
+  id: number;
+  key_id: number;
+  method: string;
+  route: string;
+  status: number;
+  at: number;
 }

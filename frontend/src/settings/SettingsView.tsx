@@ -4,6 +4,7 @@ import { useApp } from '../app/context';
 import { applyTheme, loadTheme } from '../ui/theme';
 import type { ThemeChoice } from '../ui/theme';
 import { HardwarePanel } from './HardwarePanel';
+import { LocalApiPanel } from './LocalApiPanel';
 import { PerformancePanel } from './PerformancePanel';
 
 function ThemePicker() {
@@ -66,7 +67,7 @@ function About() {
   );
 }
 
-/** Settings: hardware & runtime (with Upgrade to GPU), performance, appearance. */
+/** Settings: hardware & runtime (with Upgrade to GPU), performance, the local API server, appearance. */
 export function SettingsView() {
   const { api } = useApp();
   const [threads, setThreads] = useState<number | null>(null);
@@ -86,6 +87,10 @@ export function SettingsView() {
       <section aria-labelledby="perf-title" className="settings-section">
         <h2 id="perf-title">Performance</h2>
         <PerformancePanel cpuThreads={threads} />
+      </section>
+      <section aria-labelledby="local-api-title" className="settings-section">
+        <h2 id="local-api-title">Local API server</h2>
+        <LocalApiPanel />
       </section>
       <section aria-labelledby="look-title" className="settings-section">
         <h2 id="look-title">Appearance</h2>

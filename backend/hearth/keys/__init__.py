@@ -1,0 +1,1 @@
+"""API keys for programs that use Hearth as their local model server: roles, limits, audit."""
