@@ -12,12 +12,29 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from hearth.api.deps import LibraryDep, ModelsDep, SettingsDep
+from hearth.api.openai_extras import (
+    ResponseFormat,
+    chat_logprobs,
+    completion_logprobs,
+    grammar_for,
+)
+from hearth.api.openai_tools import (
+    MAX_TOOLS,
+    Tool,
+    ToolChoice,
+    call_grammar,
+    history_text,
+    must_call,
+    offered,
+    parse_call,
+    system_text,
+)
 from hearth.api.openapi_doc import JSON_OR_SSE
 from hearth.api.sse import frame, sse_response
 from hearth.engine.base import ChatMessage, Finish, Piece, SamplingParams
 from hearth.engine.generation import Generation
 from hearth.engine.manager import ModelManager
-from hearth.errors import HearthError
+from hearth.errors import BadRequest, HearthError
 from hearth.jsonvalues import INTEGRAL
 
 router = APIRouter(prefix="/v1", tags=["openai"])
@@ -40,6 +57,11 @@ class _Request(BaseModel):
     stream: bool = False
     stream_options: dict[str, Any] | None = None
     n: Annotated[int, Field(ge=1, le=1), INTEGRAL] = 1
+    response_format: ResponseFormat | None = None
+
+    def token_logprobs(self) -> int | None:
+        """How many alternatives each token's log-probability comes with; None: not asked."""
+        return None
 
     def sampling(self) -> SamplingParams:
         stop = [self.stop] if isinstance(self.stop, str) else list(self.stop or [])
@@ -54,6 +76,8 @@ class _Request(BaseModel):
             repeat_penalty=self.repeat_penalty,
             frequency_penalty=self.frequency_penalty,
             presence_penalty=self.presence_penalty,
+            grammar=grammar_for(self.response_format),
+            logprobs=self.token_logprobs(),
         )
 
     @property
@@ -64,8 +88,21 @@ class _Request(BaseModel):
 class _Message(BaseModel):
     model_config = ConfigDict(extra="ignore", strict=True)
 
-    role: Literal["system", "developer", "user", "assistant"]
+    role: Literal["system", "developer", "user", "assistant", "tool"]
     content: str | list[dict[str, Any]] | None = None
+    tool_calls: list[dict[str, Any]] | None = Field(default=None, max_length=MAX_TOOLS)
+    tool_call_id: str | None = Field(default=None, max_length=200)
+    name: str | None = Field(default=None, max_length=64)
+
+    def chat_message(self) -> ChatMessage:
+        """As the model's template sees it: tool calls and results in words (openai_tools)."""
+        role, text = history_text(
+            "system" if self.role == "developer" else self.role,
+            self.text(),
+            self.tool_calls,
+            self.name,
+        )
+        return ChatMessage(role, text)  # type: ignore[arg-type]
 
     def text(self) -> str:
         if isinstance(self.content, list):
@@ -75,11 +112,23 @@ class _Message(BaseModel):
 
 class ChatCompletionRequest(_Request):
     messages: list[_Message] = Field(min_length=1)
+    logprobs: bool = False
+    top_logprobs: Annotated[int, Field(ge=0, le=20), INTEGRAL] | None = None
+    tools: list[Tool] = Field(default_factory=list, max_length=MAX_TOOLS)
+    tool_choice: ToolChoice | None = None
+
+    def token_logprobs(self) -> int | None:
+        return (self.top_logprobs or 0) if self.logprobs else None
 
 
 class CompletionRequest(_Request):
     # OpenAI takes several prompts at once; Hearth answers one, said here for generated clients.
     prompt: str | Annotated[list[str], Field(min_length=1, max_length=1)]
+    # Completions' legacy form: the number of alternatives per token (OpenAI allows up to 5).
+    logprobs: Annotated[int, Field(ge=0, le=5), INTEGRAL] | None = None
+
+    def token_logprobs(self) -> int | None:
+        return self.logprobs
 
     def text(self) -> str:
         return self.prompt if isinstance(self.prompt, str) else self.prompt[0]
@@ -133,18 +182,27 @@ def _usage(finish: Finish) -> dict[str, int]:
 async def chat_completions(
     body: ChatCompletionRequest, request: Request, models: ModelsDep, settings: SettingsDep
 ):
-    messages = [
-        ChatMessage("system" if m.role == "developer" else m.role, m.text())  # type: ignore[arg-type]
-        for m in body.messages
-    ]
+    messages = [m.chat_message() for m in body.messages]
     default_system = settings.system_prompt
     if default_system and all(m.role != "system" for m in messages):
         messages.insert(0, ChatMessage("system", default_system))
     params = body.sampling()
+    tools = offered(body.tools, body.tool_choice)
+    if tools:
+        required = must_call(body.tools, body.tool_choice)
+        messages = _with_tools(messages, system_text(tools, required))
+        if required:
+            if params.grammar is not None:
+                raise BadRequest(
+                    "A required tool call and a response_format cannot both shape one answer.",
+                    code="invalid_request",
+                )
+            params = params.model_copy(update={"grammar": call_grammar(tools)})
     generation = Generation(
         models, _model_for(models, body.model), lambda e, c: e.stream_chat(messages, params, c)
     )
     ident, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
+    wants_logprobs = params.logprobs is not None
 
     def chunk(delta: dict, reason: str | None = None) -> dict[str, Any]:
         return {
@@ -157,6 +215,10 @@ async def chat_completions(
 
     if not body.stream:
         await _whole(generation, request)
+        call = parse_call(generation.text, tools) if tools else None
+        message: dict[str, Any] = {"role": "assistant", "content": generation.text}
+        if call is not None:
+            message = {"role": "assistant", "content": None, "tool_calls": [call]}
         return {
             "id": ident,
             "object": "chat.completion",
@@ -165,8 +227,11 @@ async def chat_completions(
             "choices": [
                 {
                     "index": 0,
-                    "message": {"role": "assistant", "content": generation.text},
-                    "finish_reason": _finish(generation.finish.reason),
+                    "message": message,
+                    "logprobs": chat_logprobs(generation.logprobs) if wants_logprobs else None,
+                    "finish_reason": "tool_calls"
+                    if call is not None
+                    else _finish(generation.finish.reason),
                 }
             ],
             "usage": _usage(generation.finish),
@@ -181,12 +246,42 @@ async def chat_completions(
             sent_role = True
             yield frame(None, chunk({"role": "assistant", "content": ""}))
 
+    # With tools, an answer that may be a call is held back until it is known to be one (then
+    # it goes as one tool_calls delta) or plain text (then what was held goes as content).
+    held: list[Piece] = []
+    holding = bool(tools)
+
     def render(piece: Piece) -> Iterator[bytes]:
+        nonlocal holding
         yield from role()
-        yield frame(None, chunk({"content": piece.text}))
+        if holding:
+            held.append(piece)
+            text = "".join(p.text for p in held).lstrip()
+            if not text or text.startswith("{") or must_call(body.tools, body.tool_choice):
+                return
+            holding = False
+            pieces, held[:] = list(held), []
+        else:
+            pieces = [piece]
+        for p in pieces:
+            data = chunk({"content": p.text})
+            if wants_logprobs:
+                data["choices"][0]["logprobs"] = chat_logprobs(p.logprobs)
+            yield frame(None, data)
 
     def end(finish: Finish) -> Iterator[bytes]:
         yield from role()
+        if held:
+            text = "".join(p.text for p in held)
+            call = parse_call(text, tools)
+            if call is not None:
+                delta = {"tool_calls": [{"index": 0, **call}]}
+                yield frame(None, chunk(delta))
+                yield frame(None, chunk({}, "tool_calls"))
+                if body.include_usage:
+                    yield frame(None, {**chunk({}), "choices": [], "usage": _usage(finish)})
+                return
+            yield frame(None, chunk({"content": text}))
         yield frame(None, chunk({}, _finish(finish.reason)))
         if body.include_usage:
             yield frame(None, {**chunk({}), "choices": [], "usage": _usage(finish)})
@@ -203,8 +298,11 @@ async def completions(body: CompletionRequest, request: Request, models: ModelsD
     )
     ident, created = f"cmpl-{uuid.uuid4().hex}", int(time.time())
 
-    def choice(text: str, reason: str | None) -> dict[str, Any]:
-        return {"index": 0, "text": text, "logprobs": None, "finish_reason": reason}
+    sent = 0  # characters streamed so far: where the next piece's tokens start
+
+    def choice(text: str, reason: str | None, tokens=None) -> dict[str, Any]:
+        logprobs = completion_logprobs(tokens, sent) if tokens is not None else None
+        return {"index": 0, "text": text, "logprobs": logprobs, "finish_reason": reason}
 
     def envelope(choices: list, **extra: Any) -> dict[str, Any]:
         model = generation.model_id or body.model
@@ -219,12 +317,18 @@ async def completions(body: CompletionRequest, request: Request, models: ModelsD
 
     if not body.stream:
         finish = (await _whole(generation, request)).finish
-        return envelope([choice(generation.text, _finish(finish.reason))], usage=_usage(finish))
+        tokens = generation.logprobs if params.logprobs is not None else None
+        return envelope(
+            [choice(generation.text, _finish(finish.reason), tokens)], usage=_usage(finish)
+        )
 
     pieces = await _started(generation)
 
     def render(piece: Piece) -> Iterator[bytes]:
-        yield frame(None, envelope([choice(piece.text, None)]))
+        nonlocal sent
+        tokens = piece.logprobs if params.logprobs is not None else None
+        yield frame(None, envelope([choice(piece.text, None, tokens)]))
+        sent += len(piece.text)
 
     def end(finish: Finish) -> Iterator[bytes]:
         yield frame(None, envelope([choice("", _finish(finish.reason))]))
@@ -246,6 +350,13 @@ async def embeddings(body: EmbeddingRequest, models: ModelsDep) -> dict[str, Any
         "model": model,
         "usage": {"prompt_tokens": n_tokens, "total_tokens": n_tokens},
     }
+
+
+def _with_tools(messages: list[ChatMessage], tools_text: str) -> list[ChatMessage]:
+    """The tools' description in the system message (the first one, or a new one)."""
+    if messages and messages[0].role == "system":
+        return [ChatMessage("system", f"{messages[0].content}\n\n{tools_text}"), *messages[1:]]
+    return [ChatMessage("system", tools_text), *messages]
 
 
 # How often a non-streamed answer checks that its caller is still there.

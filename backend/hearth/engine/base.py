@@ -26,6 +26,17 @@ class SamplingParams(BaseModel):
     max_tokens: int = Field(default=512, ge=1, le=32768)
     seed: int | None = Field(default=None, ge=0, le=2**32 - 1)
     stop: list[str] = Field(default_factory=list, max_length=8)
+    # llama.cpp's GBNF: the answer can only be text the grammar allows (a JSON schema's, for
+    # /v1's response_format), so it always parses.
+    grammar: str | None = Field(
+        default=None, min_length=1, max_length=200_000, description="A GBNF grammar to follow"
+    )
+    logprobs: int | None = Field(
+        default=None,
+        ge=0,
+        le=20,
+        description="Each token's log-probability and this many most likely alternatives",
+    )
 
 
 @dataclass(frozen=True)
@@ -38,10 +49,24 @@ class ChatMessage:
 
 
 @dataclass(frozen=True)
+class TokenLogprob:
+    """One generated token: its text, its bytes (`raw`: a token may be part of a character), the
+    model's log-probability of it (before sampling's temperature and cut-offs), and the most
+    likely alternatives as (text, bytes, logprob), best first."""
+
+    token: str
+    raw: bytes
+    logprob: float
+    top: tuple[tuple[str, bytes, float], ...] = ()
+
+
+@dataclass(frozen=True)
 class Piece:
-    """A chunk of generated text (one or a few tokens, always whole UTF-8 characters)."""
+    """A chunk of generated text (one or a few tokens, always whole UTF-8 characters); with
+    the tokens' log-probabilities when they were asked for."""
 
     text: str
+    logprobs: tuple[TokenLogprob, ...] = ()
 
 
 @dataclass(frozen=True)

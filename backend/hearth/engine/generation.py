@@ -14,8 +14,9 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from hearth.engine.base import ChatEngine, Event, Finish, Piece
+from hearth.engine.base import ChatEngine, Event, Finish, Piece, TokenLogprob
 from hearth.errors import GenerationFailed, HearthError
+from hearth.keys import limits
 
 if TYPE_CHECKING:
     from hearth.engine.manager import ModelManager, Queued
@@ -72,6 +73,7 @@ class Generation:
         self._job = job
         self.cancel = cancel or threading.Event()
         self.parts: list[str] = []
+        self.logprobs: list[TokenLogprob] = []  # when the params asked for them
         self.model_id: str | None = None  # the model that really ran, once it has started
         self.stats = RunStats()
         self._finish: Finish | None = None
@@ -94,10 +96,14 @@ class Generation:
             async for event in self._models.run(self._model, self._start, self.cancel):
                 if isinstance(event, Finish):
                     self._finish = event
+                    spend = limits.charge.get()
+                    if spend is not None:  # a program's API key: its tokens-per-minute limit
+                        spend(event.completion_tokens)
                     continue
                 if isinstance(event, Piece):
                     self.stats.piece()
                     self.parts.append(event.text)
+                    self.logprobs.extend(event.logprobs)
                 yield event
         except HearthError:
             raise

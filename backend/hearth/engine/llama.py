@@ -15,6 +15,8 @@ import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+import numpy as np
+
 from hearth.engine import llamalog
 from hearth.engine.base import (
     ChatMessage,
@@ -23,7 +25,9 @@ from hearth.engine.base import (
     Finish,
     Piece,
     SamplingParams,
+    TokenLogprob,
 )
+from hearth.engine.logprobs import log_softmax, top_tokens
 from hearth.engine.prompt import ChatTemplate
 from hearth.engine.stops import StopMatcher
 from hearth.errors import BadRequest, ModelLoadError
@@ -195,6 +199,8 @@ class LlamaEngine:
         matcher = StopMatcher(stops)
         generated = 0
         reason = "length"
+        # Tokens whose text the stop matcher or the UTF-8 decoder still holds back.
+        pending: list[TokenLogprob] = []
         try:
             while generated < params.max_tokens:
                 if cancel.is_set():
@@ -205,10 +211,13 @@ class LlamaEngine:
                     reason = "stop"
                     break
                 generated += 1
+                if params.logprobs is not None:
+                    pending.append(self._logprob(token, params.logprobs))
                 text, hit = matcher.feed(decoder.decode(self._piece(token)))
                 if text:
-                    yield Piece(text)
-                if hit:
+                    yield Piece(text, tuple(pending))
+                    pending.clear()
+                if hit:  # the stop sequence's own tokens are not part of the answer
                     reason = "stop"
                     break
                 if len(self._cached) + 1 >= self.n_ctx:
@@ -219,7 +228,7 @@ class LlamaEngine:
             if reason != "stop":
                 tail = matcher.flush() + decoder.decode(b"", final=True)
                 if tail:
-                    yield Piece(tail)
+                    yield Piece(tail, tuple(pending))
         finally:
             lib.llama_sampler_free(sampler)
         yield Finish(reason, n_prompt, generated)  # type: ignore[arg-type]
@@ -232,12 +241,37 @@ class LlamaEngine:
             self._pieces[token] = piece
         return piece
 
+    def _logprob(self, token: int, n_top: int) -> TokenLogprob:
+        """From the logits the token was sampled from (the next decode replaces them)."""
+        raw = self._lib.llama_get_logits_ith(self._ctx.ctx, -1)
+        lp = log_softmax(np.ctypeslib.as_array(raw, shape=(self._n_vocab,)))
+
+        def named(t: int) -> tuple[str, bytes]:
+            piece = self._piece(t)
+            return piece.decode("utf-8", errors="replace"), piece
+
+        alternatives = tuple((*named(t), p) for t, p in top_tokens(lp, n_top))
+        return TokenLogprob(*named(token), float(lp[token]), alternatives)
+
     def _make_sampler(self, params: SamplingParams):
         lib = self._lib
         chain = lib.llama_sampler_chain_init(lib.llama_sampler_chain_default_params())
 
         def add(sampler) -> None:
             lib.llama_sampler_chain_add(chain, sampler)
+
+        if params.grammar:
+            # First: every later sampler then chooses among what the grammar allows.
+            grammar = lib.llama_sampler_init_grammar(
+                self._vocab, params.grammar.encode("utf-8"), b"root"
+            )
+            if not grammar:
+                lib.llama_sampler_free(chain)
+                raise BadRequest(
+                    "The grammar is not valid GBNF (llama.cpp's log says where).",
+                    code="bad_grammar",
+                )
+            add(grammar)
 
         penalised = (params.repeat_penalty, params.frequency_penalty, params.presence_penalty)
         if penalised != (1.0, 0.0, 0.0):

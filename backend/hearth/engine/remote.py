@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 
 from hearth.engine.base import ChatMessage, EngineInfo, Event, Finish, Piece, SamplingParams
-from hearth.errors import HearthError
+from hearth.errors import BadRequest, HearthError
 
 # Without the remote tokenizer, count ~4 characters a token: enough to trim history sensibly.
 CHARS_PER_TOKEN = 4
@@ -59,6 +59,14 @@ class RemoteEngine:
             body["seed"] = p.seed
         if p.stop:
             body["stop"] = p.stop
+        if p.grammar:
+            body["grammar"] = p.grammar  # llama-server takes llama.cpp's GBNF as it is
+        if p.logprobs is not None:
+            raise BadRequest(
+                "Log-probabilities come from Hearth's own engine; the remote one does not "
+                "report them.",
+                code="logprobs_unsupported",
+            )
         return body
 
     def _stream(self, path, body, cancel: threading.Event, text_of) -> Iterator[Event]:

@@ -1,0 +1,87 @@
+"""What OpenAI clients send beyond the messages: `response_format` (JSON, or a strict JSON
+schema, enforced by a llama.cpp grammar so the answer always parses) and log-probabilities,
+rendered in OpenAI's two shapes (chat's `content` list, completions' legacy columns)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from hearth.engine.base import TokenLogprob
+from hearth.errors import BadRequest
+
+
+class JsonSchemaFormat(BaseModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    name: str = Field(default="answer", max_length=64)
+    description: str | None = Field(default=None, max_length=4000)
+    schema_: dict[str, Any] = Field(default_factory=dict, alias="schema")
+    # Hearth always enforces the schema; `strict` is accepted for the clients that send it.
+    strict: bool | None = None
+
+
+class ResponseFormat(BaseModel):
+    model_config = ConfigDict(extra="ignore", strict=True)
+
+    type: Literal["text", "json_object", "json_schema"] = "text"
+    json_schema: JsonSchemaFormat | None = None
+
+
+def grammar_for(response_format: ResponseFormat | None) -> str | None:
+    """The GBNF that holds an answer to the format; None for free text."""
+    from llama_cpp import llama_grammar  # the engine's own converter, not a copy of it
+
+    if response_format is None or response_format.type == "text":
+        return None
+    if response_format.type == "json_object":
+        return str(llama_grammar.JSON_GBNF)
+    if response_format.json_schema is None:
+        raise BadRequest(
+            'response_format "json_schema" needs its "json_schema": {"name", "schema"}.',
+            code="invalid_request",
+        )
+    try:
+        return str(
+            llama_grammar.json_schema_to_gbnf(json.dumps(response_format.json_schema.schema_))
+        )
+    except Exception as exc:  # the converter raises what it likes for what it cannot do
+        raise BadRequest(
+            f"This JSON schema cannot be enforced: {exc or type(exc).__name__}.",
+            code="unsupported_schema",
+        ) from None
+
+
+def chat_logprobs(tokens: Sequence[TokenLogprob]) -> dict[str, Any]:
+    """Chat's shape: {"content": [{token, logprob, bytes, top_logprobs: [...]}, ...]}."""
+    return {
+        "content": [
+            {
+                "token": t.token,
+                "logprob": t.logprob,
+                "bytes": list(t.raw),
+                "top_logprobs": [
+                    {"token": text, "logprob": lp, "bytes": list(raw)} for text, raw, lp in t.top
+                ],
+            }
+            for t in tokens
+        ],
+        "refusal": None,
+    }
+
+
+def completion_logprobs(tokens: Sequence[TokenLogprob], offset: int = 0) -> dict[str, Any]:
+    """Completions' legacy columns; `offset` is where these tokens start in the whole text."""
+    offsets, at = [], offset
+    for t in tokens:
+        offsets.append(at)
+        at += len(t.token)
+    return {
+        "tokens": [t.token for t in tokens],
+        "token_logprobs": [t.logprob for t in tokens],
+        "top_logprobs": [{text: lp for text, _, lp in t.top} for t in tokens],
+        "text_offset": offsets,
+    }
