@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -15,7 +15,7 @@ from hearth.errors import BadRequest
 
 
 class JsonSchemaFormat(BaseModel):
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, strict=True)
 
     name: str = Field(default="answer", max_length=64)
     description: str | None = Field(default=None, max_length=4000)
@@ -24,30 +24,43 @@ class JsonSchemaFormat(BaseModel):
     strict: bool | None = None
 
 
-class ResponseFormat(BaseModel):
+class TextFormat(BaseModel):
     model_config = ConfigDict(extra="ignore", strict=True)
 
-    type: Literal["text", "json_object", "json_schema"] = "text"
-    json_schema: JsonSchemaFormat | None = None
+    type: Literal["text"]
 
 
-def grammar_for(response_format: ResponseFormat | None) -> str | None:
+class JsonObjectFormat(BaseModel):
+    model_config = ConfigDict(extra="ignore", strict=True)
+
+    type: Literal["json_object"]
+
+
+class JsonSchemaResponse(BaseModel):
+    model_config = ConfigDict(extra="ignore", strict=True)
+
+    type: Literal["json_schema"]
+    json_schema: JsonSchemaFormat
+
+
+ResponseFormat = Annotated[
+    TextFormat | JsonObjectFormat | JsonSchemaResponse, Field(discriminator="type")
+]
+
+
+def grammar_for(
+    response_format: TextFormat | JsonObjectFormat | JsonSchemaResponse | None,
+) -> str | None:
     """The GBNF that holds an answer to the format; None for free text."""
     from llama_cpp import llama_grammar  # the engine's own converter, not a copy of it
 
-    if response_format is None or response_format.type == "text":
+    if response_format is None or isinstance(response_format, TextFormat):
         return None
-    if response_format.type == "json_object":
+    if isinstance(response_format, JsonObjectFormat):
         return str(llama_grammar.JSON_GBNF)
-    if response_format.json_schema is None:
-        raise BadRequest(
-            'response_format "json_schema" needs its "json_schema": {"name", "schema"}.',
-            code="invalid_request",
-        )
+    schema = json.dumps(response_format.json_schema.schema_)
     try:
-        return str(
-            llama_grammar.json_schema_to_gbnf(json.dumps(response_format.json_schema.schema_))
-        )
+        return str(llama_grammar.json_schema_to_gbnf(schema))
     except Exception as exc:  # the converter raises what it likes for what it cannot do
         raise BadRequest(
             f"This JSON schema cannot be enforced: {exc or type(exc).__name__}.",

@@ -18,7 +18,7 @@ MAX_TOOLS = 64
 
 
 class FunctionSpec(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", strict=True)
 
     name: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
     description: str | None = Field(default=None, max_length=4000)
@@ -26,17 +26,21 @@ class FunctionSpec(BaseModel):
 
 
 class Tool(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", strict=True)
 
     type: Literal["function"] = "function"
     function: FunctionSpec
 
 
 class NamedFunction(BaseModel):
+    model_config = ConfigDict(strict=True)
+
     name: str = Field(min_length=1, max_length=64)
 
 
 class NamedToolChoice(BaseModel):
+    model_config = ConfigDict(strict=True)
+
     type: Literal["function"] = "function"
     function: NamedFunction
 
