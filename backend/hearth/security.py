@@ -130,7 +130,13 @@ class SecurityMiddleware:
         authorized = not remote and token_allowed(headers.get("authorization"), self.config.token)
         key = None
         if not authorized and self.config.keys is not None:
-            key = self.config.keys.authenticate(bearer(headers.get("authorization")))
+            key = self.config.keys.identify(bearer(headers.get("authorization")))
+            if key is not None and key.revoked_at is not None:
+                await self._refuse(
+                    send, path, 401, "key_revoked", "This API key was revoked.", cors
+                )
+                await self.config.keys.record(key, scope["method"], path, 401)
+                return
         if needs_token(path, scope["method"]) and not (authorized or key):
             await self._refuse(
                 send, path, 401, "unauthorized", "Missing or wrong bearer token or API key.", cors

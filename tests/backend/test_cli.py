@@ -83,3 +83,17 @@ def test_keys_and_the_api_server_from_the_terminal(tmp_path):
     assert "http://127.0.0.1:8611/v1 (this computer only)" in on.stdout
     assert json.loads((tmp_path / "api-server.json").read_text())["enabled"] is True
     assert "off" in hearth("api-server", "off", env=env).stdout
+
+
+def test_the_command_line_loads_no_server_module_until_a_command_needs_one():
+    # `hearth probe-runtime` runs a new runtime before Hearth trusts it; a test runtime that
+    # breaks "inside the server" tells the two apart by uvicorn being loaded.
+    code = "import sys, hearth.cli as c; c.build_parser(); print('uvicorn' in sys.modules)"
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**os.environ, "PYTHONPATH": str(REPO / "backend")},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.stdout.strip() == "False", done.stderr

@@ -8,7 +8,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 
-from hearth import api_server
 from hearth.keys.roles import ROLES
 from hearth.keys.store import FILENAME, KeyStore
 from hearth.settings import Settings
@@ -73,6 +72,10 @@ def run_keys(args: argparse.Namespace) -> int:
 
 
 def run_api_server(args: argparse.Namespace) -> int:
+    # Here, not at the top: building the CLI's parser must not import uvicorn (the runtime
+    # probe, a `hearth` command too, must run without the server's modules).
+    from hearth import api_server
+
     settings = Settings.load()
     path = settings.data_dir / api_server.FILENAME
     config = api_server.load(path)

@@ -27,8 +27,9 @@ class KeyGate:
         self.limiter = limiter or RateLimiter()
         self.roles = RouteRoles()
 
-    def authenticate(self, secret: str) -> ApiKey | None:
-        return self.store.authenticate(secret) if secret and looks_like_key(secret) else None
+    def identify(self, secret: str) -> ApiKey | None:
+        """The key this secret is, revoked or not; None for anything else."""
+        return self.store.find(secret) if secret and looks_like_key(secret) else None
 
     def refusal(self, key: ApiKey, method: str, path: str) -> Refusal | None:
         needed = self.roles.needed(method, path)

@@ -165,6 +165,11 @@ class KeyStore:
 
     def authenticate(self, secret: str) -> ApiKey | None:
         """The live key with this secret, or None (unknown, or revoked)."""
+        key = self.find(secret)
+        return None if key is None or key.revoked_at is not None else key
+
+    def find(self, secret: str) -> ApiKey | None:
+        """The key with this secret, revoked or not (a revoked one's use is still audited)."""
         digest = hash_key(secret)
         with self._lock:
             row = (
@@ -175,8 +180,7 @@ class KeyStore:
         # The lookup found it by hash; compare once more in constant time all the same.
         if row is None or not hmac.compare_digest(row[-1], digest):
             return None
-        key = _key(row[:-1])
-        return None if key.revoked_at is not None else key
+        return _key(row[:-1])
 
     def record(self, key_id: int, method: str, route: str, status: int) -> None:
         """One audit row, and the key's last use; the oldest rows beyond AUDIT_KEEP go."""

@@ -87,6 +87,7 @@ def test_a_user_key_chats_but_cannot_administer_and_a_revoked_key_is_refused(fak
         ]
         assert ("POST", "/v1/chat/completions", 200) in routes
         assert ("POST", "/api/admin/keys", 403) in routes
+        assert ("POST", "/v1/chat/completions", 401) in routes  # the revoked key's try
 
 
 def test_limits_answer_429_with_retry_after_in_openais_shape(fake_hearth):
