@@ -79,6 +79,13 @@ def _template_regex(template: str, operations: dict[str, Any]) -> re.Pattern[str
         for param in operations.get(method, {}).get("parameters", [])
         if param.get("in") == "path"
     }
+    return template_regex(template, patterns)
+
+
+def template_regex(template: str, patterns: dict[str, str | None] | None = None) -> re.Pattern[str]:
+    """A route template (/api/models/{model_id}) as a regex for concrete paths; a parameter
+    with a pattern matches only what fits it, any other one segment."""
+    patterns = patterns or {}
 
     def segment(part: str) -> str:
         if not part.startswith("{"):

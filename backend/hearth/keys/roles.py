@@ -10,6 +10,8 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from hearth.api.openapi_doc import template_regex
+
 Role = Literal["read", "user", "admin"]
 ROLES: tuple[Role, ...] = ("read", "user", "admin")
 _RANK = {role: i for i, role in enumerate(ROLES)}
@@ -139,7 +141,5 @@ class RouteRoles:
 
 
 def _compile(method: str, template: str, role: Role | None) -> _Rule:
-    parts = re.split(r"(\{[^}/]+\})", template)
-    pattern = "".join("[^/]+" if p.startswith("{") else re.escape(p) for p in parts)
-    literal = sum(len(p) for p in parts if not p.startswith("{"))
-    return _Rule(method, template, re.compile(pattern), role, literal)
+    literal = len(re.sub(r"\{[^}/]+\}", "", template))
+    return _Rule(method, template, template_regex(template), role, literal)
