@@ -53,6 +53,9 @@ class Preferences(BaseModel):
     n_ctx: Annotated[int, Field(ge=256, le=1_048_576), INTEGRAL] | None = Field(
         default=None, description="Context window in tokens."
     )
+    n_parallel: Annotated[int, Field(ge=1, le=8), INTEGRAL] | None = Field(
+        default=None, description="Answers one model generates at once."
+    )
     n_gpu_layers: Annotated[int, Field(ge=-1, le=100_000), INTEGRAL] | None = Field(
         default=None,
         description="Layers on the GPU; -1 = all; null = the VRAM planner decides.",
@@ -84,19 +87,21 @@ class Effective:
     n_gpu_layers: int | None
     default_model: str | None
     sources: dict[str, str]
+    n_parallel: int = 1
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "n_threads": self.n_threads,
             "n_ctx": self.n_ctx,
             "n_gpu_layers": self.n_gpu_layers,
+            "n_parallel": self.n_parallel,
             "default_model": self.default_model,
             "sources": dict(self.sources),
         }
 
 
 # The fields that have an environment default; `effective` and `bounds` cover these only.
-FIELDS = ("n_threads", "n_ctx", "n_gpu_layers", "default_model")
+FIELDS = ("n_threads", "n_ctx", "n_gpu_layers", "n_parallel", "default_model")
 UI_FIELDS = ("theme", "onboarded", "sampling", "upgrade_seen")
 
 

@@ -86,6 +86,16 @@ class Settings(BaseSettings):
         validation_alias=_env("LLAMACPP_N_CTX"),
         description="Context window in tokens (capped at the model's trained length).",
     )
+    n_parallel: int = Field(
+        default=1,
+        ge=1,
+        le=8,
+        validation_alias=_env("HEARTH_N_PARALLEL"),
+        description=(
+            "Answers one model generates at once (decoded together); each has the whole "
+            "context window, so memory for the context grows with it."
+        ),
+    )
     verbose: bool = Field(
         default=False,
         validation_alias=_env("LLAMACPP_VERBOSE"),

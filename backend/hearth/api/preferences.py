@@ -1,6 +1,6 @@
-"""GET/PUT /api/preferences (threads, context, GPU layers, default model; the UI's theme, onboarding
-and sampling) and the VRAM planner's estimate for the GPU-layers control. A PUT that changes how a
-model loads unloads it, so the next answer loads with the new values."""
+"""GET/PUT /api/preferences (threads, context, GPU layers, parallel answers, default model; the UI's
+theme, onboarding and sampling) and the VRAM planner's estimate for the GPU-layers control. A PUT
+that changes how a model loads unloads it, so the next answer loads with the new values."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from hearth.settings import Settings
 router = APIRouter(prefix="/api/preferences", tags=["preferences"])
 
 # What changes how a model is loaded: a change to one of these needs a reload.
-_LOAD_FIELDS = ("n_threads", "n_ctx", "n_gpu_layers")
+_LOAD_FIELDS = ("n_threads", "n_ctx", "n_gpu_layers", "n_parallel")
 
 
 def _document(store: PrefsStore, settings: Settings) -> dict[str, Any]:
@@ -73,7 +73,7 @@ def offload_estimate(
     eff = prefs_mod.effective(settings, store.get())
     info = entry.info
     n_ctx = min(eff.n_ctx, info.context_length or eff.n_ctx)
-    shape = model_shape(info, n_ctx)
+    shape = model_shape(info, n_ctx * eff.n_parallel)  # a KV cache for each parallel answer
     can_offload = bool(hardware.runtime().supports_gpu_offload)
     free = hardware.free_vram_bytes()
     auto = plan_offload(shape, free, gpu_offload=can_offload)

@@ -43,6 +43,10 @@ class LocalFactory:
 
         return effective(self.settings, self.prefs.get() if self.prefs is not None else None)
 
+    def n_parallel(self) -> int:
+        """Answers the next chat model load decodes together."""
+        return self.effective().n_parallel
+
     def _entries(self, kind: str) -> list[ModelEntry]:
         return [e for e in self.library.scan() if e.kind == kind]
 
@@ -105,7 +109,8 @@ class LocalFactory:
         eff = self.effective()
         trained = getattr(info, "context_length", None) or eff.n_ctx
         n_ctx = min(eff.n_ctx, trained)
-        shape = model_shape(info, n_ctx)
+        # N sequences of n_ctx cells each: the KV cache the planner fits is N times one.
+        shape = model_shape(info, n_ctx * eff.n_parallel)
         # After the backends are loaded: before, a GPU runtime has no GPU device to report.
         llama_cpp = ggml_backends.import_llama_cpp()
         offload = bool(llama_cpp.llama_supports_gpu_offload())
@@ -120,6 +125,7 @@ class LocalFactory:
                     n_ctx=n_ctx,
                     n_gpu_layers=plan.n_gpu_layers,
                     n_threads=eff.n_threads,
+                    n_parallel=eff.n_parallel,
                     verbose=self.settings.verbose,
                 )
                 break

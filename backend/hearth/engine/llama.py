@@ -8,8 +8,8 @@ ctypes calls, which is what lets the API keep pace with llama.cpp's own server.
 
 from __future__ import annotations
 
-import codecs
 import ctypes
+import importlib
 import os
 import threading
 from collections.abc import Iterator, Sequence
@@ -22,14 +22,12 @@ from hearth.engine.base import (
     ChatMessage,
     EngineInfo,
     Event,
-    Finish,
-    Piece,
     SamplingParams,
     TokenLogprob,
 )
+from hearth.engine.batcher import Batcher, Seq
 from hearth.engine.logprobs import log_softmax, top_tokens
 from hearth.engine.prompt import ChatTemplate
-from hearth.engine.stops import StopMatcher
 from hearth.errors import BadRequest, ModelLoadError
 from hearth.runtime import ggml_backends
 
@@ -72,6 +70,31 @@ def _load_llama(path: Path, **kwargs):
         ) from exc
 
 
+def _parallel_context(llm, n_ctx_seq: int, n_seq: int):
+    """A context of `n_seq` sequences with `n_ctx_seq` cells each, in place of the one-sequence
+    context llama-cpp-python built (its Llama takes no n_seq_max). The KV cache is split per
+    sequence (kv_unified off, as `llama-server -np N` does): each answer attends only to its own
+    cells, and one sequence can never fill another's window."""
+    internals = importlib.import_module("llama_cpp._internals")
+    params = type(llm.context_params).from_buffer_copy(llm.context_params)
+    params.n_ctx = n_ctx_seq * n_seq
+    params.n_seq_max = n_seq
+    params.kv_unified = False
+    llm._ctx.close()  # its KV cache goes before the N-fold one is made
+    try:
+        ctx = internals.LlamaContext(model=llm._model, params=params, verbose=llm.verbose)
+    except ValueError as exc:
+        llm.close()
+        raise ModelLoadError(
+            f"Not enough memory for {n_seq} parallel answers of {n_ctx_seq} tokens each; "
+            "lower the parallel answers or the context in Settings.",
+            code="out_of_memory",
+            status=llamalog.LOAD_FAILURE_STATUS["out_of_memory"],
+        ) from exc
+    llm._ctx = ctx  # closed with the model, before it
+    return ctx
+
+
 class LlamaEngine:
     """A chat (or completion) model loaded in this process."""
 
@@ -83,9 +106,11 @@ class LlamaEngine:
         n_ctx: int,
         n_gpu_layers: int = 0,
         n_threads: int | None = None,
+        n_parallel: int = 1,
         verbose: bool = False,
     ):
         threads = usable_threads(n_threads)
+        self.n_parallel = max(1, n_parallel)
         self.model_id = model_id
         self.path = path
         self._gpu_layers_requested = n_gpu_layers
@@ -104,12 +129,13 @@ class LlamaEngine:
         # Internals of the pinned llama-cpp-python: the model, context and batch it already built.
         self._model = self._llm._model
         self._ctx = self._llm._ctx
+        if self.n_parallel > 1:
+            self._ctx = _parallel_context(self._llm, self._ctx.n_ctx(), self.n_parallel)
         self._batch = self._llm._batch
         self._vocab = llama_cpp.llama_model_get_vocab(self._model.model)
         self._n_vocab = int(llama_cpp.llama_vocab_n_tokens(self._vocab))
-        self.n_ctx = self._ctx.n_ctx()
-        self._n_batch = self._llm.n_batch
-        self._cached: list[int] = []  # tokens whose KV is in the context (prefix reuse)
+        # Each sequence's own window: the context is N of them side by side.
+        self.n_ctx = int(llama_cpp.llama_n_ctx_seq(self._ctx.ctx))
         self._pieces: dict[int, bytes] = {}
         self._piece_buf = ctypes.create_string_buffer(256)
         meta = self._llm.metadata
@@ -120,6 +146,16 @@ class LlamaEngine:
         )
         self.n_layers = int(llama_cpp.llama_model_n_layer(self._model.model))
         self.supports_offload = bool(llama_cpp.llama_supports_gpu_offload())
+        self._batcher = Batcher(
+            llama_cpp,
+            self._ctx,
+            self._batch.batch,
+            self,
+            n_parallel=self.n_parallel,
+            n_batch=self._llm.n_batch,
+            n_ctx=self.n_ctx,
+            free_sampler=llama_cpp.llama_sampler_free,
+        )
 
     # -- prompt ---------------------------------------------------------------------------------
 
@@ -159,81 +195,12 @@ class LlamaEngine:
             raise ContextOverflow(
                 f"The prompt is {len(tokens)} tokens; this model's context holds {self.n_ctx}."
             )
-        if not self._prefill(tokens, cancel):
-            yield Finish("stopped", len(tokens), 0)
-            return
-        yield from self._sample_loop(len(tokens), params, stops, cancel)
+        sampler = self._make_sampler(params)  # a bad grammar is refused before it queues
+        yield from self._batcher.submit(Seq(tokens, params, stops, cancel, sampler))
 
-    def _prefill(self, tokens: list[int], cancel: threading.Event) -> bool:
-        """Evaluate the prompt, reusing the KV cache for the prefix it shares with the last one."""
-        n_past = _common_prefix(self._cached, tokens)
-        if n_past == len(tokens):
-            n_past -= 1  # the last prompt token must be evaluated again to get its logits
-        if not self._ctx.kv_cache_seq_rm(0, n_past, -1):
-            self._ctx.kv_cache_clear()
-            n_past = 0
-        del self._cached[n_past:]
-        for start in range(n_past, len(tokens), self._n_batch):
-            if cancel.is_set():
-                return False
-            chunk = tokens[start : start + self._n_batch]
-            self._batch.set_batch(chunk, n_past=start, logits_all=False)
-            self._decode()
-            self._cached.extend(chunk)
-        return True
+    # -- what the batcher asks of the model (on its decode thread) ------------------------------
 
-    def _decode(self) -> None:
-        rc = self._lib.llama_decode(self._ctx.ctx, self._batch.batch)
-        if rc != 0:
-            # The KV cache is now in an unknown state; forget the prefix we thought we had.
-            self._ctx.kv_cache_clear()
-            self._cached.clear()
-            raise ModelLoadError(f"llama_decode failed with code {rc}", code="decode_failed")
-
-    def _sample_loop(
-        self, n_prompt: int, params: SamplingParams, stops: list[str], cancel: threading.Event
-    ) -> Iterator[Event]:
-        lib, ctx_p, vocab = self._lib, self._ctx.ctx, self._vocab
-        sampler = self._make_sampler(params)
-        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-        matcher = StopMatcher(stops)
-        generated = 0
-        reason = "length"
-        # Tokens whose text the stop matcher or the UTF-8 decoder still holds back.
-        pending: list[TokenLogprob] = []
-        try:
-            while generated < params.max_tokens:
-                if cancel.is_set():
-                    reason = "stopped"
-                    break
-                token = lib.llama_sampler_sample(sampler, ctx_p, -1)
-                if lib.llama_vocab_is_eog(vocab, token):
-                    reason = "stop"
-                    break
-                generated += 1
-                if params.logprobs is not None:
-                    pending.append(self._logprob(token, params.logprobs))
-                text, hit = matcher.feed(decoder.decode(self._piece(token)))
-                if text:
-                    yield Piece(text, tuple(pending))
-                    pending.clear()
-                if hit:  # the stop sequence's own tokens are not part of the answer
-                    reason = "stop"
-                    break
-                if len(self._cached) + 1 >= self.n_ctx:
-                    break
-                self._batch.set_batch([token], n_past=len(self._cached), logits_all=False)
-                self._decode()
-                self._cached.append(token)
-            if reason != "stop":
-                tail = matcher.flush() + decoder.decode(b"", final=True)
-                if tail:
-                    yield Piece(tail, tuple(pending))
-        finally:
-            lib.llama_sampler_free(sampler)
-        yield Finish(reason, n_prompt, generated)  # type: ignore[arg-type]
-
-    def _piece(self, token: int) -> bytes:
+    def piece(self, token: int) -> bytes:
         piece = self._pieces.get(token)
         if piece is None:
             n = self._lib.llama_token_to_piece(self._vocab, token, self._piece_buf, 256, 0, False)
@@ -241,13 +208,17 @@ class LlamaEngine:
             self._pieces[token] = piece
         return piece
 
-    def _logprob(self, token: int, n_top: int) -> TokenLogprob:
-        """From the logits the token was sampled from (the next decode replaces them)."""
-        raw = self._lib.llama_get_logits_ith(self._ctx.ctx, -1)
+    def is_end(self, token: int) -> bool:
+        return bool(self._lib.llama_vocab_is_eog(self._vocab, token))
+
+    def logprob(self, row: int, token: int, n_top: int) -> TokenLogprob:
+        """From the logits of batch row `row`, which the token was sampled from (the next
+        decode replaces them)."""
+        raw = self._lib.llama_get_logits_ith(self._ctx.ctx, row)
         lp = log_softmax(np.ctypeslib.as_array(raw, shape=(self._n_vocab,)))
 
         def named(t: int) -> tuple[str, bytes]:
-            piece = self._piece(t)
+            piece = self.piece(t)
             return piece.decode("utf-8", errors="replace"), piece
 
         alternatives = tuple((*named(t), p) for t, p in top_tokens(lp, n_top))
@@ -315,6 +286,7 @@ class LlamaEngine:
         )
 
     def close(self) -> None:
+        self._batcher.close()  # the decode thread stops before the context goes
         self._llm.close()
 
 
@@ -343,11 +315,3 @@ class LlamaEmbedder:
 
     def close(self) -> None:
         self._llm.close()
-
-
-def _common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
-    n = min(len(a), len(b))
-    for i in range(n):
-        if a[i] != b[i]:
-            return i
-    return n

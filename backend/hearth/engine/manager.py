@@ -1,7 +1,8 @@
 """Which model is loaded, and the single line every generation waits in.
 
 One chat model is loaded at a time (a PC has one model's worth of memory), so one queue serves all
-generations; swapping models happens inside a turn, never under a running generation.
+generations. Up to the engine's `n_parallel` of them run at once on the loaded model (its decode
+thread batches them); swapping models waits until none runs, never under a running generation.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from hearth.engine.base import ChatEngine, EmbeddingEngine, Event, Finish
-from hearth.engine.queue import FairQueue, Ticket
+from hearth.engine.queue import EXCLUSIVE, FairQueue, Ticket
 
 log = logging.getLogger(__name__)
 
@@ -45,13 +46,24 @@ class EngineFactory(Protocol):
 
 Job = Callable[[ChatEngine], Iterator[Event]]
 
+MAX_PARALLEL = 8  # the most answers one model decodes together (the setting's bound)
+
+
+def parallel_of(engine: ChatEngine) -> int:
+    """How many generations an engine takes at once; one unless it says otherwise."""
+    return max(1, int(getattr(engine, "n_parallel", 1)))
+
 
 class ModelManager:
     def __init__(self, factory: EngineFactory):
         self.factory = factory
         self.queue = FairQueue()
-        # One thread owns llama.cpp: loads and generations never run on the event loop.
-        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hearth-gen")
+        # Loads and generations never run on the event loop. Each running generation has a
+        # worker reading its events (llama.cpp itself runs on the engine's decode thread).
+        self._worker = ThreadPoolExecutor(
+            max_workers=MAX_PARALLEL + 1, thread_name_prefix="hearth-gen"
+        )
+        self._load_lock = threading.Lock()
         self._embed_worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hearth-embed")
         self._chat: ChatEngine | None = None
         self._embedder: EmbeddingEngine | None = None
@@ -61,12 +73,23 @@ class ModelManager:
     def loaded(self) -> ChatEngine | None:
         return self._chat
 
+    @property
+    def parallel(self) -> int:
+        """How many generations may run at once: the loaded engine's, else what the next load
+        will give (the factory's setting), so a batch can queue that many from the start."""
+        if self._chat is not None:
+            return parallel_of(self._chat)
+        wanted = getattr(self.factory, "n_parallel", None)
+        return max(1, min(MAX_PARALLEL, int(wanted()))) if callable(wanted) else 1
+
     def status(self) -> dict[str, Any]:
         engine = self._chat
         return {
             "loaded": engine.info().__dict__ if engine else None,
             "embedding_model": self._embedder.model_id if self._embedder else None,
             "busy": self.queue.busy,
+            "running": self.queue.running,
+            "parallel": self.queue.capacity,
             "waiting": self.queue.waiting,
             "last_load_error": self._load_error,
         }
@@ -78,19 +101,24 @@ class ModelManager:
     ) -> AsyncIterator[Queued | Event]:
         """Wait for our turn (yielding positions), then stream the job's events.
 
-        Cancelling the consumer sets `cancel`; the turn is released only when the worker thread
-        has really stopped, so the next generation never overlaps this one.
+        Cancelling the consumer sets `cancel`; the place is released only when the worker thread
+        has really stopped, so a model switch never overlaps this generation.
         """
-        ticket = Ticket()
+        loop = asyncio.get_running_loop()
+        loaded = self._chat.model_id if self._chat else None
+        # The model it will run on, decided now: the queue lets only generations of one model
+        # run together, and this one then loads exactly that model.
+        model_id = await loop.run_in_executor(None, self.factory.resolve_chat_model, model, loaded)
+        ticket = Ticket(model_id)
         async for position in self.queue.wait_turn(ticket):
             yield Queued(position)
-        loop = asyncio.get_running_loop()
         events: asyncio.Queue[Any] = asyncio.Queue()
         done = object()
 
         def work() -> None:
             try:
-                engine = self._ensure_chat(model)
+                engine = self._ensure_chat(model_id)
+                loop.call_soon_threadsafe(self.queue.set_capacity, parallel_of(engine))
                 for event in job(engine):
                     loop.call_soon_threadsafe(events.put_nowait, event)
                     if cancel.is_set() and isinstance(event, Finish):
@@ -101,7 +129,7 @@ class ModelManager:
                 loop.call_soon_threadsafe(events.put_nowait, done)
 
         future = loop.run_in_executor(self._worker, work)
-        future.add_done_callback(lambda _f: self.queue.release())
+        future.add_done_callback(lambda _f: loop.call_soon_threadsafe(self.queue.release, ticket))
         try:
             while True:
                 item = await events.get()
@@ -113,9 +141,11 @@ class ModelManager:
         finally:
             cancel.set()  # no-op when the job already finished
 
-    def _ensure_chat(self, requested: str | None) -> ChatEngine:
-        current = self._chat.model_id if self._chat else None
-        model_id = self.factory.resolve_chat_model(requested, current)
+    def _ensure_chat(self, model_id: str) -> ChatEngine:
+        with self._load_lock:  # two generations granted together: the second waits for the load
+            return self._load_locked(model_id)
+
+    def _load_locked(self, model_id: str) -> ChatEngine:
         if self._chat is not None and self._chat.model_id == model_id:
             return self._chat
         self._unload_chat()
@@ -146,13 +176,14 @@ class ModelManager:
         return self._chat
 
     async def unload(self) -> None:
-        ticket = Ticket()
+        ticket = Ticket(EXCLUSIVE)
         async for _ in self.queue.wait_turn(ticket):
             pass
         try:
             await asyncio.get_running_loop().run_in_executor(self._worker, self._unload_chat)
         finally:
-            self.queue.release()
+            self.queue.release(ticket)
+            self.queue.set_capacity(1)  # until the next engine says how many it takes
 
     # -- embeddings -----------------------------------------------------------------------------
 

@@ -1,4 +1,10 @@
-"""First-come, first-served access to the model, telling each waiter its place in line."""
+"""First-come, first-served access to the model, telling each waiter its place in line.
+
+Up to `capacity` holders share the model at once (the engine decodes their sequences together),
+but only holders of the same `key` (the model they run on): a ticket for another model, or an
+exclusive one (unloading), waits until the holders are gone. Nobody overtakes the head of the
+line, so a model switch is never starved by a stream of requests for the loaded model.
+"""
 
 from __future__ import annotations
 
@@ -6,18 +12,22 @@ import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
+EXCLUSIVE = object()  # a key no other ticket shares: the queue to itself
+
 
 @dataclass(eq=False)
 class Ticket:
+    key: object = None
     positions: asyncio.Queue[int] = field(default_factory=asyncio.Queue)
     granted: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 class FairQueue:
-    """One holder at a time; the rest wait in order. Position 1 is next in line."""
+    """Position 1 is next in line."""
 
-    def __init__(self) -> None:
-        self._held = False
+    def __init__(self, capacity: int = 1) -> None:
+        self._capacity = max(1, capacity)
+        self._holders: list[Ticket] = []
         self._waiting: list[Ticket] = []
 
     @property
@@ -26,15 +36,35 @@ class FairQueue:
 
     @property
     def busy(self) -> bool:
-        return self._held
+        return bool(self._holders)
+
+    @property
+    def running(self) -> int:
+        return len(self._holders)
+
+    @property
+    def capacity(self) -> int:
+        return self._capacity
+
+    def set_capacity(self, capacity: int) -> None:
+        """How many may hold at once (the loaded engine's parallel sequences); call on the loop."""
+        self._capacity = max(1, capacity)
+        self._grant()
+
+    def _fits(self, ticket: Ticket) -> bool:
+        if not self._holders:
+            return True
+        if ticket.key is EXCLUSIVE or len(self._holders) >= self._capacity:
+            return False
+        return all(h.key == ticket.key for h in self._holders)
 
     async def wait_turn(self, ticket: Ticket) -> AsyncIterator[int]:
-        """Yield this ticket's position while it waits; return once it holds the queue.
+        """Yield this ticket's position while it waits; return once it holds a place.
 
         If the caller goes away while waiting (cancelled), the ticket leaves the line.
         """
-        if not self._held and not self._waiting:
-            self._held = True
+        if not self._waiting and self._fits(ticket):
+            self._holders.append(ticket)
             return
         self._waiting.append(ticket)
         self._announce()
@@ -54,18 +84,26 @@ class FairQueue:
         except BaseException:
             if ticket in self._waiting:
                 self._waiting.remove(ticket)
+                self._grant()  # the head may have been what held the others back
                 self._announce()
             elif ticket.granted.is_set():
-                self.release()  # granted as we were cancelled: pass the turn on
+                self.release(ticket)  # granted as we were cancelled: pass the place on
             raise
 
-    def release(self) -> None:
-        if self._waiting:
+    def release(self, ticket: Ticket) -> None:
+        if ticket in self._holders:
+            self._holders.remove(ticket)
+        self._grant()
+
+    def _grant(self) -> None:
+        moved = False
+        while self._waiting and self._fits(self._waiting[0]):
             nxt = self._waiting.pop(0)
-            nxt.granted.set()  # the queue stays held, now by `nxt`
+            self._holders.append(nxt)
+            nxt.granted.set()
+            moved = True
+        if moved:
             self._announce()
-        else:
-            self._held = False
 
     def _announce(self) -> None:
         for i, ticket in enumerate(self._waiting, start=1):

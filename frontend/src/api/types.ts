@@ -339,6 +339,7 @@ export interface UpgradeJob {
 export interface PreferenceValues {
   n_threads: number | null;
   n_ctx: number | null;
+  n_parallel: number | null;
   n_gpu_layers: number | null;
   default_model: string | null;
 }

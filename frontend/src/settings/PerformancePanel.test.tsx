@@ -3,7 +3,7 @@ import userEvent from '@testing-library/user-event';
 import type { OffloadEstimate, PreferencesDoc } from '../api/types';
 import { FakeBackend, json } from '../test/fakeBackend';
 import { renderWithApp } from '../test/render';
-import { PerformancePanel, changes, contextText, estimateText } from './PerformancePanel';
+import { PerformancePanel, changes, contextText, estimateText, parallelText } from './PerformancePanel';
 
 const MIB = 1024 * 1024;
 
@@ -28,7 +28,14 @@ const estimate: OffloadEstimate = {
 };
 
 function doc(prefs: Partial<PreferencesDoc['preferences']> = {}): PreferencesDoc {
-  const preferences = { n_threads: null, n_ctx: null, n_gpu_layers: null, default_model: null, ...prefs };
+  const preferences = {
+    n_threads: null,
+    n_ctx: null,
+    n_gpu_layers: null,
+    n_parallel: null,
+    default_model: null,
+    ...prefs,
+  };
   return {
     preferences,
     effective: {
@@ -59,8 +66,11 @@ describe('estimateText', () => {
 
   it('sends only what changed', () => {
     expect(
-      changes({ n_threads: null, n_ctx: null, n_gpu_layers: null }, { n_threads: 4, n_ctx: null, n_gpu_layers: null }),
-    ).toEqual({ n_threads: 4 });
+      changes(
+        { n_threads: null, n_ctx: null, n_gpu_layers: null, n_parallel: null },
+        { n_threads: 4, n_ctx: null, n_gpu_layers: null, n_parallel: 4 },
+      ),
+    ).toEqual({ n_threads: 4, n_parallel: 4 });
   });
 });
 
@@ -70,6 +80,14 @@ describe('contextText', () => {
     expect(contextText(smol)).toBe('SmolLM2.gguf was trained for 8,192 tokens and uses 4,096 now.');
     expect(contextText({ ...smol, n_ctx: 8192 })).toBe('SmolLM2.gguf uses all 8,192 tokens it was trained for.');
     expect(contextText({ ...smol, trained_ctx: null })).toBe('SmolLM2.gguf uses 4,096 tokens now.');
+  });
+});
+
+describe('parallelText', () => {
+  it('says who gains from parallel answers and what they cost', () => {
+    expect(parallelText(1)).toContain('One answer at a time');
+    expect(parallelText(4)).toContain('Up to 4 answers are generated together');
+    expect(parallelText(4)).toContain('Memory for the context grows 4 times');
   });
 });
 
@@ -95,11 +113,18 @@ describe('PerformancePanel', () => {
     await userEvent.clear(threads);
     await userEvent.type(threads, '6');
     await userEvent.selectOptions(screen.getByLabelText('Context size in tokens'), '8192');
+    await userEvent.selectOptions(screen.getByLabelText('Answers generated at once'), '4');
+    expect(screen.getByTestId('parallel-help')).toHaveTextContent('Up to 4 answers');
     await userEvent.click(screen.getByRole('button', { name: 'Save' }));
     expect(
       await screen.findByText('Saved. The model reloads with these settings on the next answer.'),
     ).toBeInTheDocument();
-    expect(backend.callsTo('PUT', '/api/preferences')[0].body).toEqual({ n_threads: 6, n_ctx: 8192, n_gpu_layers: 2 });
+    expect(backend.callsTo('PUT', '/api/preferences')[0].body).toEqual({
+      n_threads: 6,
+      n_ctx: 8192,
+      n_gpu_layers: 2,
+      n_parallel: 4,
+    });
   });
 
   it('has no GPU-layers controls on a runtime that cannot offload', async () => {

@@ -10,17 +10,19 @@ import { useToasts } from '../ui/Toasts';
 
 export const CONTEXT_SIZES = [1024, 2048, 4096, 8192, 16384, 32768, 65536, 131072];
 
-type Form = Pick<PreferenceValues, 'n_threads' | 'n_ctx' | 'n_gpu_layers'>;
+export const PARALLEL_CHOICES = [1, 2, 4, 8];
+
+type Form = Pick<PreferenceValues, 'n_threads' | 'n_ctx' | 'n_gpu_layers' | 'n_parallel'>;
 
 function formOf(doc: PreferencesDoc): Form {
-  const { n_threads, n_ctx, n_gpu_layers } = doc.preferences;
-  return { n_threads, n_ctx, n_gpu_layers };
+  const { n_threads, n_ctx, n_gpu_layers, n_parallel } = doc.preferences;
+  return { n_threads, n_ctx, n_gpu_layers, n_parallel };
 }
 
 /** The changed fields only, so an untouched one keeps following the environment. */
 export function changes(before: Form, after: Form): Partial<Form> {
   const out: Partial<Form> = {};
-  for (const key of ['n_threads', 'n_ctx', 'n_gpu_layers'] as const) {
+  for (const key of ['n_threads', 'n_ctx', 'n_gpu_layers', 'n_parallel'] as const) {
     if (before[key] !== after[key]) out[key] = after[key];
   }
   return out;
@@ -86,6 +88,7 @@ export function PerformancePanel({ cpuThreads }: { cpuThreads: number | null }) 
   const pending = changes(formOf(doc), form);
   const dirty = Object.keys(pending).length > 0;
   const envCtx = doc.effective.sources.n_ctx === 'environment' ? doc.effective.n_ctx : 4096;
+  const envParallel = doc.effective.sources.n_parallel === 'environment' ? (doc.effective.n_parallel ?? 1) : 1;
   const maxThreads = Math.max(1, cpuThreads ?? doc.bounds.n_threads?.maximum ?? 64);
   const manualLayers = form.n_gpu_layers !== null;
   // A runtime that cannot offload has nothing to set: no slider and no "0 B of VRAM" (a layer
@@ -253,6 +256,28 @@ export function PerformancePanel({ cpuThreads }: { cpuThreads: number | null }) 
         </p>
       </fieldset>
 
+      <fieldset>
+        <legend>Parallel answers</legend>
+        <label htmlFor="parallel-select" className="visually-hidden">
+          Answers generated at once
+        </label>
+        <select
+          id="parallel-select"
+          value={form.n_parallel ?? ''}
+          onChange={(e) => setForm({ ...form, n_parallel: e.target.value ? Number(e.target.value) : null })}
+        >
+          <option value="">Default ({envParallel} at once)</option>
+          {PARALLEL_CHOICES.map((n) => (
+            <option key={n} value={n}>
+              {n === 1 ? 'One at a time' : `${n} at once`}
+            </option>
+          ))}
+        </select>
+        <p className="small" data-testid="parallel-help">
+          {parallelText(form.n_parallel ?? envParallel)}
+        </p>
+      </fieldset>
+
       <div className="button-row">
         <button type="submit" className="btn btn-primary" disabled={!dirty || saving}>
           {saving ? 'Saving…' : 'Save'}
@@ -264,6 +289,14 @@ export function PerformancePanel({ cpuThreads }: { cpuThreads: number | null }) 
       </div>
     </form>
   );
+}
+
+/** What N parallel answers mean for the person: who gains, and what it costs. */
+export function parallelText(n: number): string {
+  if (n <= 1) {
+    return 'One answer at a time; others wait in line. Several at once helps programs that use the local API server, or batches.';
+  }
+  return `Up to ${n} answers are generated together (the rest wait in line), each with the whole context. Memory for the context grows ${n} times; together they finish sooner than one after another.`;
 }
 
 /** Both numbers, so that "uses 4,096" next to the Models page's "8,192" is not a contradiction. */

@@ -1,0 +1,285 @@
+"""Continuous batching: up to N sequences decode together in one llama.cpp context.
+
+One thread owns the context. Each step it builds one `llama_batch` holding every answering
+sequence's next token (each under its own sequence id) plus as much of any new prompt as fits,
+decodes it once, and samples each sequence from its own row of logits. A sequence that ends (its
+stop, its length, its cancel, its reader gone) frees its slot at once; the others go on.
+
+Callers (one thread each, the model manager's workers) submit a `Seq` and read its events
+from its own queue, so a slow reader never holds the others back.
+"""
+
+from __future__ import annotations
+
+import codecs
+import logging
+import queue
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from hearth.engine.base import Event, Finish, Piece, SamplingParams, TokenLogprob
+from hearth.engine.slots import pick_slot, reuse, step_plan
+from hearth.engine.stops import StopMatcher
+from hearth.errors import ModelLoadError
+
+log = logging.getLogger(__name__)
+
+_DONE = object()
+# Pieces a sequence may have ready that its reader has not taken yet. The decode thread runs at
+# most this far ahead of each reader, so a cancel seen by the reader stops within a token or two
+# (a tiny model would otherwise finish the whole answer before the reader saw its first piece).
+# Two, not one: the next step can run while the reader takes the last piece.
+MAX_AHEAD = 2
+
+
+class Model(Protocol):
+    """What the batcher needs of the loaded model (LlamaEngine provides it)."""
+
+    def piece(self, token: int) -> bytes: ...
+
+    def logprob(self, row: int, token: int, n_top: int) -> TokenLogprob: ...
+
+    def is_end(self, token: int) -> bool: ...
+
+
+@dataclass(eq=False)
+class Seq:
+    """One answer being generated: its prompt, how to sample it, and where its events go."""
+
+    tokens: list[int]
+    params: SamplingParams
+    stops: list[str]
+    cancel: threading.Event
+    sampler: Any  # a llama_sampler chain, freed by the batcher when the sequence ends
+    out: queue.SimpleQueue = field(default_factory=queue.SimpleQueue)
+    slot: int = -1
+    done: int = 0  # prompt tokens evaluated (or found in the slot's cache)
+    generated: int = 0
+    next_token: int | None = None  # sampled, not yet decoded
+    abandoned: bool = False  # the reader went away
+    unread: int = 0  # pieces put and not yet taken (under the batcher's lock)
+    decoder: Any = field(default_factory=lambda: codecs.getincrementaldecoder("utf-8")("replace"))
+    matcher: StopMatcher | None = None
+    pending: list[TokenLogprob] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.matcher = StopMatcher(self.stops)
+
+    @property
+    def ended(self) -> bool:
+        return self.cancel.is_set() or self.abandoned
+
+
+class Batcher:
+    def __init__(
+        self,
+        lib: Any,
+        ctx: Any,
+        batch: Any,
+        model: Model,
+        *,
+        n_parallel: int,
+        n_batch: int,
+        n_ctx: int,
+        free_sampler: Callable[[Any], None],
+    ):
+        self._lib, self._ctx, self._batch = lib, ctx, batch
+        self._model = model
+        self._n_batch, self._n_ctx = n_batch, n_ctx
+        self._free_sampler = free_sampler
+        self._cached: dict[int, list[int]] = {s: [] for s in range(n_parallel)}
+        self._lru: list[int] = list(range(n_parallel))  # slot ids, least recently used first
+        self._active: list[Seq] = []
+        self._incoming: list[Seq] = []
+        self._cond = threading.Condition()
+        self._closing = False
+        self._thread = threading.Thread(target=self._run, name="hearth-decode", daemon=True)
+        self._thread.start()
+
+    # -- callers' side --------------------------------------------------------------------------
+
+    def submit(self, seq: Seq) -> Iterator[Event]:
+        with self._cond:
+            if self._closing:
+                self._free_sampler(seq.sampler)
+                raise ModelLoadError("The model was unloaded.", code="model_unloaded")
+            self._incoming.append(seq)
+            self._cond.notify()
+        return self._read(seq)
+
+    def _read(self, seq: Seq) -> Iterator[Event]:
+        try:
+            while True:
+                item = seq.out.get()
+                if item is _DONE:
+                    return
+                if isinstance(item, BaseException):
+                    raise item
+                if isinstance(item, Piece):
+                    with self._cond:
+                        seq.unread -= 1
+                        if seq.unread == MAX_AHEAD - 1:
+                            self._cond.notify()
+                yield item
+        finally:
+            seq.abandoned = True  # a reader that stops early ends its own sequence only
+            with self._cond:
+                self._cond.notify()
+
+    def close(self) -> None:
+        with self._cond:
+            self._closing = True
+            self._cond.notify()
+        self._thread.join(timeout=30)
+
+    # -- the decode thread ----------------------------------------------------------------------
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not (self._active or self._incoming or self._closing):
+                    self._cond.wait()
+                if self._closing:
+                    break
+                self._admit()
+            try:
+                if not self._step():
+                    self._wait_for_readers()
+            except Exception as exc:  # a failed decode: every running answer gets the error
+                log.exception("decode step failed")
+                self._fail_all(exc)
+        self._fail_all(ModelLoadError("The model was unloaded.", code="model_unloaded"))
+        with self._cond:
+            for seq in self._incoming:
+                self._end(seq, ModelLoadError("The model was unloaded.", code="model_unloaded"))
+            self._incoming.clear()
+
+    def _admit(self) -> None:
+        busy = {s.slot for s in self._active}
+        while self._incoming and len(busy) < len(self._cached):
+            seq = self._incoming.pop(0)
+            free = {s: t for s, t in self._cached.items() if s not in busy}
+            slot = pick_slot(free, seq.tokens, self._lru)
+            n_past = reuse(self._cached[slot], seq.tokens)
+            if not self._ctx.kv_cache_seq_rm(slot, n_past, -1):
+                # A cache that cannot drop a tail (recurrent models) starts the slot afresh.
+                self._ctx.kv_cache_seq_rm(slot, -1, -1)
+                n_past = 0
+            del self._cached[slot][n_past:]
+            seq.slot, seq.done = slot, n_past
+            self._lru.remove(slot)
+            self._lru.append(slot)
+            busy.add(slot)
+            self._active.append(seq)
+
+    def _ready(self, seq: Seq) -> bool:
+        return seq.next_token is not None and seq.unread < MAX_AHEAD
+
+    def _wait_for_readers(self) -> None:
+        with self._cond:
+            if not any(self._ready(s) or s.ended for s in self._active) and not self._closing:
+                self._cond.wait(0.05)
+
+    def _step(self) -> bool:
+        """One decode of everything that can go on; False when every answer waits for its
+        reader (nothing was decoded)."""
+        for seq in [s for s in self._active if s.ended]:
+            self._finish(seq, "stopped")
+        if not self._active:
+            return True
+        answering = [s for s in self._active if self._ready(s)]
+        filling = [s for s in self._active if s.next_token is None and s.done < len(s.tokens)]
+        plan = step_plan(
+            [id(s) for s in answering],
+            [(id(s), len(s.tokens) - s.done) for s in filling],
+            self._n_batch,
+        )
+        if not answering and not plan:
+            return False
+        by_id = {id(s): s for s in filling}
+        rows: list[tuple[int, Seq]] = []  # batch rows whose logits are sampled
+        b = self._batch
+        n = 0
+
+        def put(token: int, seq: Seq, logits: bool) -> None:
+            nonlocal n
+            cache = self._cached[seq.slot]
+            b.token[n], b.pos[n], b.n_seq_id[n] = token, len(cache), 1
+            b.seq_id[n][0] = seq.slot
+            b.logits[n] = logits
+            cache.append(token)
+            if logits:
+                rows.append((n, seq))
+            n += 1
+
+        for seq in answering:
+            assert seq.next_token is not None
+            put(seq.next_token, seq, True)
+            seq.next_token = None
+        for ident, take in plan:
+            seq = by_id[ident]
+            end = seq.done + take
+            for i in range(seq.done, end):
+                put(seq.tokens[i], seq, i == len(seq.tokens) - 1)
+            seq.done = end
+        b.n_tokens = n
+        rc = self._lib.llama_decode(self._ctx.ctx, b)
+        if rc != 0:
+            raise ModelLoadError(f"llama_decode failed with code {rc}", code="decode_failed")
+        for row, seq in rows:
+            self._sample(seq, row)
+        return True
+
+    def _put(self, seq: Seq, piece: Piece) -> None:
+        with self._cond:
+            seq.unread += 1
+        seq.out.put(piece)
+
+    def _sample(self, seq: Seq, row: int) -> None:
+        lib, model = self._lib, self._model
+        token = lib.llama_sampler_sample(seq.sampler, self._ctx.ctx, row)
+        if model.is_end(token):
+            self._finish(seq, "stop")
+            return
+        seq.generated += 1
+        if seq.params.logprobs is not None:
+            seq.pending.append(model.logprob(row, token, seq.params.logprobs))
+        assert seq.matcher is not None
+        text, hit = seq.matcher.feed(seq.decoder.decode(model.piece(token)))
+        if text:
+            self._put(seq, Piece(text, tuple(seq.pending)))
+            seq.pending.clear()
+        if hit:  # the stop sequence's own tokens are not part of the answer
+            self._finish(seq, "stop")
+        elif seq.generated >= seq.params.max_tokens or self._window_full(seq):
+            self._finish(seq, "length")
+        else:
+            seq.next_token = token
+
+    def _window_full(self, seq: Seq) -> bool:
+        return len(self._cached[seq.slot]) + 1 >= self._n_ctx
+
+    def _finish(self, seq: Seq, reason: str) -> None:
+        if reason != "stop":  # held back for a stop string that never came, or half a character
+            assert seq.matcher is not None
+            tail = seq.matcher.flush() + seq.decoder.decode(b"", final=True)
+            if tail:
+                self._put(seq, Piece(tail, tuple(seq.pending)))
+        self._active.remove(seq)
+        self._end(seq, Finish(reason, len(seq.tokens), seq.generated))  # type: ignore[arg-type]
+
+    def _end(self, seq: Seq, last: Finish | BaseException) -> None:
+        self._free_sampler(seq.sampler)
+        seq.out.put(last)
+        seq.out.put(_DONE)
+
+    def _fail_all(self, exc: BaseException) -> None:
+        # The KV cache is now in an unknown state: forget every prefix we thought we had.
+        self._ctx.kv_cache_clear()
+        for cache in self._cached.values():
+            cache.clear()
+        for seq in list(self._active):
+            self._active.remove(seq)
+            self._end(seq, exc)
