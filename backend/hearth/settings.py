@@ -96,6 +96,15 @@ class Settings(BaseSettings):
             "context window, so memory for the context grows with it."
         ),
     )
+    exact_prompt_cache: bool = Field(
+        default=True,
+        validation_alias=_env("HEARTH_EXACT_PROMPT_CACHE"),
+        description=(
+            "Reuse only cached prompt chunks a fresh evaluation computes identically, so a "
+            "greedy answer never depends on what was asked before; off reuses every shared "
+            "token (a faster follow-up turn)."
+        ),
+    )
     verbose: bool = Field(
         default=False,
         validation_alias=_env("LLAMACPP_VERBOSE"),

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from hearth.engine.base import Event, Finish, Piece, SamplingParams, TokenLogprob
-from hearth.engine.slots import pick_slot, reuse, step_plan
+from hearth.engine.slots import CHUNK, pick_slot, reuse, step_plan
 from hearth.engine.stops import StopMatcher
 from hearth.errors import ModelLoadError
 
@@ -84,12 +84,17 @@ class Batcher:
         n_batch: int,
         n_ctx: int,
         free_sampler: Callable[[Any], None],
+        exact_reuse: bool = True,
     ):
         self._lib, self._ctx, self._batch = lib, ctx, batch
         self._model = model
         self._n_batch, self._n_ctx = n_batch, n_ctx
         self._free_sampler = free_sampler
+        self._exact_reuse = exact_reuse
         self._cached: dict[int, list[int]] = {s: [] for s in range(n_parallel)}
+        # Per slot: how many leading cached tokens were computed as whole aligned prompt chunks,
+        # each alone in its decode, exactly as a fresh evaluation computes them (slots.reuse).
+        self._exact: dict[int, int] = {s: 0 for s in range(n_parallel)}
         self._lru: list[int] = list(range(n_parallel))  # slot ids, least recently used first
         self._active: list[Seq] = []
         self._incoming: list[Seq] = []
@@ -162,12 +167,14 @@ class Batcher:
             seq = self._incoming.pop(0)
             free = {s: t for s, t in self._cached.items() if s not in busy}
             slot = pick_slot(free, seq.tokens, self._lru)
-            n_past = reuse(self._cached[slot], seq.tokens)
+            exact = self._exact[slot] if self._exact_reuse else None
+            n_past = reuse(self._cached[slot], seq.tokens, exact)
             if not self._ctx.kv_cache_seq_rm(slot, n_past, -1):
                 # A cache that cannot drop a tail (recurrent models) starts the slot afresh.
                 self._ctx.kv_cache_seq_rm(slot, -1, -1)
                 n_past = 0
             del self._cached[slot][n_past:]
+            self._exact[slot] = n_past
             seq.slot, seq.done = slot, n_past
             self._lru.remove(slot)
             self._lru.append(slot)
@@ -228,6 +235,11 @@ class Batcher:
         rc = self._lib.llama_decode(self._ctx.ctx, b)
         if rc != 0:
             raise ModelLoadError(f"llama_decode failed with code {rc}", code="decode_failed")
+        if len(plan) == 1 and n == plan[0][1] == CHUNK:
+            # A whole chunk, alone in its decode: what a fresh evaluation computes, bit for bit.
+            seq = by_id[plan[0][0]]
+            if self._exact[seq.slot] == seq.done - CHUNK:
+                self._exact[seq.slot] = seq.done
         for row, seq in rows:
             self._sample(seq, row)
         return True
@@ -280,6 +292,7 @@ class Batcher:
         self._ctx.kv_cache_clear()
         for cache in self._cached.values():
             cache.clear()
+        self._exact = dict.fromkeys(self._exact, 0)
         for seq in list(self._active):
             self._active.remove(seq)
             self._end(seq, exc)

@@ -126,6 +126,7 @@ class LocalFactory:
                     n_gpu_layers=plan.n_gpu_layers,
                     n_threads=eff.n_threads,
                     n_parallel=eff.n_parallel,
+                    exact_reuse=self.settings.exact_prompt_cache,
                     verbose=self.settings.verbose,
                 )
                 break

@@ -107,6 +107,7 @@ class LlamaEngine:
         n_gpu_layers: int = 0,
         n_threads: int | None = None,
         n_parallel: int = 1,
+        exact_reuse: bool = True,
         verbose: bool = False,
     ):
         threads = usable_threads(n_threads)
@@ -155,6 +156,7 @@ class LlamaEngine:
             n_batch=self._llm.n_batch,
             n_ctx=self.n_ctx,
             free_sampler=llama_cpp.llama_sampler_free,
+            exact_reuse=exact_reuse,
         )
 
     # -- prompt ---------------------------------------------------------------------------------
