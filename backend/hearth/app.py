@@ -19,7 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import hearth
 from hearth import api_server, paths
-from hearth.api import admin, capabilities, chat, conversations, openai, system
+from hearth.api import admin, batches, capabilities, chat, conversations, openai, system
 from hearth.api import documents as documents_api
 from hearth.api import keys as keys_api
 from hearth.api import local_server as local_server_api
@@ -28,6 +28,8 @@ from hearth.api import models as models_api
 from hearth.api import preferences as preferences_api
 from hearth.api import session as session_api
 from hearth.api.openapi_doc import API_ERRORS, V1_ERRORS, allowed_methods
+from hearth.batches.runner import BatchRunner
+from hearth.batches.store import BatchStore
 from hearth.chat.service import ChatService
 from hearth.docs.service import DocumentService
 from hearth.engine.factory import LocalFactory, RemoteFactory
@@ -94,6 +96,9 @@ def create_app(settings: Settings, token: str, *, factory: EngineFactory | None 
         runtime = RuntimeService(settings, manager, library, hardware, app.state.restart)
         app.state.upgrades = runtime.jobs
         await runtime.start()  # upgrade jobs; proves a just-switched runtime
+        app.state.batches = BatchStore(settings.data_dir)
+        app.state.batch_runner = BatchRunner(app.state.batches, manager, settings)
+        await app.state.batch_runner.start()  # batches a restart interrupted go on
         listener = app.state.api_listener
         with contextlib.suppress(Conflict):  # a busy port: Settings shows why, the app runs on
             await listener.apply(api_server.load(settings.data_dir / api_server.FILENAME))
@@ -101,6 +106,7 @@ def create_app(settings: Settings, token: str, *, factory: EngineFactory | None 
             yield
         finally:
             await listener.stop()
+            await app.state.batch_runner.stop()  # its running lines stay pending, for next time
             await runtime.stop()
             app.state.gpu_meter.close()
             await app.state.chat.stop_all()
@@ -108,6 +114,7 @@ def create_app(settings: Settings, token: str, *, factory: EngineFactory | None 
             await app.state.downloads.aclose()
             manager.close()
             close_database(engine)
+            app.state.batches.close()
             app.state.keys.store.close()
 
     app = FastAPI(title="Hearth", version=hearth.__version__, lifespan=lifespan)
@@ -126,6 +133,7 @@ def create_app(settings: Settings, token: str, *, factory: EngineFactory | None 
         models_api.router,
         capabilities.router,
         openai.router,
+        batches.router,
         documents_api.router,
         session_api.router,
         preferences_api.router,
@@ -134,7 +142,8 @@ def create_app(settings: Settings, token: str, *, factory: EngineFactory | None 
         keys_api.router,
         local_server_api.router,
     ):
-        app.include_router(router, responses=V1_ERRORS if router is openai.router else API_ERRORS)
+        v1 = router in (openai.router, batches.router)
+        app.include_router(router, responses=V1_ERRORS if v1 else API_ERRORS)
     frontend = paths.frontend_dir()
     if frontend is not None:
         app.mount("/", StaticFiles(directory=frontend, html=True), name="frontend")
@@ -143,6 +152,7 @@ def create_app(settings: Settings, token: str, *, factory: EngineFactory | None 
         config=SecurityConfig(
             token=token,
             max_body_bytes=settings.max_body_bytes,
+            path_limits={batches.FILES_PATH: batches.MAX_FILE_BYTES},
             extra_origins=list(settings.allowed_origins),
             keys=app.state.keys,
             lan_port=lambda: app.state.api_listener.lan_port,

@@ -83,6 +83,16 @@ class SecurityConfig:
     # this machine's own addresses, which LAN clients send as Host.
     lan_port: Callable[[], int | None] = lambda: None
     lan_hosts: Callable[[], Iterable[str]] = lambda: ()
+    # Routes whose bodies may be larger than max_body_bytes, each with its own bound (a batch's
+    # input file).
+    path_limits: dict[str, int] = field(default_factory=dict)
+
+
+def body_limit(path: str, config: SecurityConfig) -> int | None:
+    """The largest body `path` takes; None for the uploads the disk bounds. Pure."""
+    if path in UPLOAD_PATHS:
+        return None
+    return config.path_limits.get(path, config.max_body_bytes)
 
 
 def error_body(path: str, status: int, code: str, message: str) -> bytes:
@@ -155,7 +165,7 @@ class SecurityMiddleware:
                 return
             send = gate.watch(key, scope["method"], path, send)
 
-        limit = None if path in UPLOAD_PATHS else self.config.max_body_bytes
+        limit = body_limit(path, self.config)
         declared = headers.get("content-length")
         if limit is not None and declared and declared.isdigit() and int(declared) > limit:
             await self._refuse(send, path, 413, "body_too_large", _too_large(limit), cors)

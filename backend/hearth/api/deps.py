@@ -13,6 +13,8 @@ from fastapi import Depends, Request
 from sqlalchemy.engine import Engine
 
 from hearth.api_server import ApiListener
+from hearth.batches.runner import BatchRunner
+from hearth.batches.store import BatchStore
 from hearth.chat.service import ChatService
 from hearth.docs.service import DocumentService
 from hearth.engine.manager import ModelManager
@@ -60,4 +62,6 @@ MeterDep = Annotated[GpuMeter, Depends(_state("gpu_meter"))]
 DbDep = Annotated[Engine, Depends(_state("db"))]  # read-only queries of the answer history
 SessionCodesDep = Annotated[SessionCodes, Depends(_state("session_codes"))]
 TokenDep = Annotated[str, Depends(_state("token"))]
+BatchStoreDep = Annotated[BatchStore, Depends(_state("batches"))]
+BatchRunnerDep = Annotated[BatchRunner, Depends(_state("batch_runner"))]
 RestartDep = Annotated[Callable[[], None], Depends(_state("restart"))]  # respawn the backend

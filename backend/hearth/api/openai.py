@@ -3,152 +3,36 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
-from typing import Annotated, Any, Literal
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from typing import Any, TypeVar
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, ConfigDict, Field
 
 from hearth.api.deps import LibraryDep, ModelsDep, SettingsDep
-from hearth.api.openai_extras import (
-    ResponseFormat,
-    chat_logprobs,
-    completion_logprobs,
-    grammar_for,
+from hearth.api.openai_answers import (
+    ChatCompletionRequest,
+    CompletionRequest,
+    EmbeddingRequest,
+    chat_answer,
+    chat_setup,
+    completion_answer,
+    embedding_answer,
+    finish_reason,
+    model_for,
+    usage,
 )
-from hearth.api.openai_tools import (
-    MAX_TOOLS,
-    Tool,
-    ToolChoice,
-    call_grammar,
-    history_text,
-    must_call,
-    offered,
-    parse_call,
-    system_text,
-)
+from hearth.api.openai_extras import chat_logprobs, completion_logprobs
+from hearth.api.openai_tools import must_call, parse_call
 from hearth.api.openapi_doc import JSON_OR_SSE
 from hearth.api.sse import frame, sse_response
-from hearth.engine.base import ChatMessage, Finish, Piece, SamplingParams
+from hearth.engine.base import Finish, Piece
 from hearth.engine.generation import Generation
-from hearth.engine.manager import ModelManager
-from hearth.errors import BadRequest, HearthError
-from hearth.jsonvalues import INTEGRAL
+from hearth.errors import HearthError
 
 router = APIRouter(prefix="/v1", tags=["openai"])
-
-
-class _Request(BaseModel):
-    model_config = ConfigDict(extra="ignore", strict=True)
-
-    model: str | None = Field(default=None, max_length=512)
-    temperature: float = Field(default=1.0, ge=0.0, le=2.0)
-    top_p: float = Field(default=1.0, gt=0.0, le=1.0)
-    max_tokens: Annotated[int, Field(ge=1, le=32768), INTEGRAL] | None = None
-    max_completion_tokens: Annotated[int, Field(ge=1, le=32768), INTEGRAL] | None = None
-    seed: Annotated[int, Field(ge=0, le=2**32 - 1), INTEGRAL] | None = None
-    frequency_penalty: float = Field(default=0.0, ge=-2.0, le=2.0)
-    presence_penalty: float = Field(default=0.0, ge=-2.0, le=2.0)
-    # Not OpenAI's, but llama.cpp clients send it; default as in Ollama and LM Studio.
-    repeat_penalty: float = Field(default=1.1, ge=0.5, le=2.0)
-    stop: str | list[str] | None = None
-    stream: bool = False
-    stream_options: dict[str, Any] | None = None
-    n: Annotated[int, Field(ge=1, le=1), INTEGRAL] = 1
-    response_format: ResponseFormat | None = None
-
-    def token_logprobs(self) -> int | None:
-        """How many alternatives each token's log-probability comes with; None: not asked."""
-        return None
-
-    def sampling(self) -> SamplingParams:
-        stop = [self.stop] if isinstance(self.stop, str) else list(self.stop or [])
-        return SamplingParams(
-            temperature=self.temperature,
-            top_p=self.top_p,
-            top_k=0,  # OpenAI semantics: only temperature and top_p shape the distribution
-            min_p=0.0,
-            max_tokens=self.max_completion_tokens or self.max_tokens or 1024,
-            seed=self.seed,
-            stop=stop,
-            repeat_penalty=self.repeat_penalty,
-            frequency_penalty=self.frequency_penalty,
-            presence_penalty=self.presence_penalty,
-            grammar=grammar_for(self.response_format),
-            logprobs=self.token_logprobs(),
-        )
-
-    @property
-    def include_usage(self) -> bool:
-        return bool((self.stream_options or {}).get("include_usage"))
-
-
-class _Message(BaseModel):
-    model_config = ConfigDict(extra="ignore", strict=True)
-
-    role: Literal["system", "developer", "user", "assistant", "tool"]
-    content: str | list[dict[str, Any]] | None = None
-    tool_calls: list[dict[str, Any]] | None = Field(default=None, max_length=MAX_TOOLS)
-    tool_call_id: str | None = Field(default=None, max_length=200)
-    name: str | None = Field(default=None, max_length=64)
-
-    def chat_message(self) -> ChatMessage:
-        """As the model's template sees it: tool calls and results in words (openai_tools)."""
-        role, text = history_text(
-            "system" if self.role == "developer" else self.role,
-            self.text(),
-            self.tool_calls,
-            self.name,
-        )
-        return ChatMessage(role, text)  # type: ignore[arg-type]
-
-    def text(self) -> str:
-        if isinstance(self.content, list):
-            return "".join(p.get("text", "") for p in self.content if p.get("type") == "text")
-        return self.content or ""
-
-
-class ChatCompletionRequest(_Request):
-    messages: list[_Message] = Field(min_length=1)
-    logprobs: bool = False
-    top_logprobs: Annotated[int, Field(ge=0, le=20), INTEGRAL] | None = None
-    tools: list[Tool] = Field(default_factory=list, max_length=MAX_TOOLS)
-    tool_choice: ToolChoice | None = None
-
-    def token_logprobs(self) -> int | None:
-        return (self.top_logprobs or 0) if self.logprobs else None
-
-
-class CompletionRequest(_Request):
-    # OpenAI takes several prompts at once; Hearth answers one, said here for generated clients.
-    prompt: str | Annotated[list[str], Field(min_length=1, max_length=1)]
-    # Completions' legacy form: the number of alternatives per token (OpenAI allows up to 5).
-    logprobs: Annotated[int, Field(ge=0, le=5), INTEGRAL] | None = None
-
-    def token_logprobs(self) -> int | None:
-        return self.logprobs
-
-    def text(self) -> str:
-        return self.prompt if isinstance(self.prompt, str) else self.prompt[0]
-
-
-_Text = Annotated[str, Field(min_length=1)]
-
-
-class EmbeddingRequest(BaseModel):
-    model_config = ConfigDict(extra="ignore", strict=True)
-
-    model: str | None = None
-    input: _Text | Annotated[list[_Text], Field(min_length=1, max_length=2048)]
-
-
-def _model_for(models: ModelManager, name: str | None) -> str | None:
-    """A known model by name; an unknown name (e.g. "gpt-4o-mini") means the default model."""
-    if not name:
-        return None
-    return models.factory.known(name)
 
 
 @router.get("/models")
@@ -166,40 +50,17 @@ async def list_models(library: LibraryDep) -> dict[str, Any]:
     return {"object": "list", "data": data}
 
 
-def _finish(reason: str) -> str:
-    return "length" if reason == "length" else "stop"
-
-
-def _usage(finish: Finish) -> dict[str, int]:
-    return {
-        "prompt_tokens": finish.prompt_tokens,
-        "completion_tokens": finish.completion_tokens,
-        "total_tokens": finish.prompt_tokens + finish.completion_tokens,
-    }
-
-
 @router.post("/chat/completions", responses=JSON_OR_SSE)
 async def chat_completions(
     body: ChatCompletionRequest, request: Request, models: ModelsDep, settings: SettingsDep
 ):
-    messages = [m.chat_message() for m in body.messages]
-    default_system = settings.system_prompt
-    if default_system and all(m.role != "system" for m in messages):
-        messages.insert(0, ChatMessage("system", default_system))
-    params = body.sampling()
-    tools = offered(body.tools, body.tool_choice)
-    if tools:
-        required = must_call(body.tools, body.tool_choice)
-        messages = _with_tools(messages, system_text(tools, required))
-        if required:
-            if params.grammar is not None:
-                raise BadRequest(
-                    "A required tool call and a response_format cannot both shape one answer.",
-                    code="invalid_request",
-                )
-            params = params.model_copy(update={"grammar": call_grammar(tools)})
+    if not body.stream:
+        cancel = threading.Event()
+        return await _until_hung_up(request, cancel, chat_answer(body, models, settings, cancel))
+    setup = chat_setup(body, settings)
+    messages, params, tools = setup.messages, setup.params, setup.tools
     generation = Generation(
-        models, _model_for(models, body.model), lambda e, c: e.stream_chat(messages, params, c)
+        models, model_for(models, body.model), lambda e, c: e.stream_chat(messages, params, c)
     )
     ident, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
     wants_logprobs = params.logprobs is not None
@@ -211,30 +72,6 @@ async def chat_completions(
             "created": created,
             "model": generation.model_id or body.model,
             "choices": [{"index": 0, "delta": delta, "finish_reason": reason}],
-        }
-
-    if not body.stream:
-        await _whole(generation, request)
-        call = parse_call(generation.text, tools) if tools else None
-        message: dict[str, Any] = {"role": "assistant", "content": generation.text}
-        if call is not None:
-            message = {"role": "assistant", "content": None, "tool_calls": [call]}
-        return {
-            "id": ident,
-            "object": "chat.completion",
-            "created": created,
-            "model": generation.model_id or body.model,
-            "choices": [
-                {
-                    "index": 0,
-                    "message": message,
-                    "logprobs": chat_logprobs(generation.logprobs) if wants_logprobs else None,
-                    "finish_reason": "tool_calls"
-                    if call is not None
-                    else _finish(generation.finish.reason),
-                }
-            ],
-            "usage": _usage(generation.finish),
         }
 
     pieces = await _started(generation)
@@ -279,22 +116,25 @@ async def chat_completions(
                 yield frame(None, chunk(delta))
                 yield frame(None, chunk({}, "tool_calls"))
                 if body.include_usage:
-                    yield frame(None, {**chunk({}), "choices": [], "usage": _usage(finish)})
+                    yield frame(None, {**chunk({}), "choices": [], "usage": usage(finish)})
                 return
             yield frame(None, chunk({"content": text}))
-        yield frame(None, chunk({}, _finish(finish.reason)))
+        yield frame(None, chunk({}, finish_reason(finish.reason)))
         if body.include_usage:
-            yield frame(None, {**chunk({}), "choices": [], "usage": _usage(finish)})
+            yield frame(None, {**chunk({}), "choices": [], "usage": usage(finish)})
 
     return sse_response(_stream(generation, pieces, render, end))
 
 
 @router.post("/completions", responses=JSON_OR_SSE)
 async def completions(body: CompletionRequest, request: Request, models: ModelsDep):
+    if not body.stream:
+        cancel = threading.Event()
+        return await _until_hung_up(request, cancel, completion_answer(body, models, cancel))
     prompt = body.text()
     params = body.sampling()
     generation = Generation(
-        models, _model_for(models, body.model), lambda e, c: e.stream_complete(prompt, params, c)
+        models, model_for(models, body.model), lambda e, c: e.stream_complete(prompt, params, c)
     )
     ident, created = f"cmpl-{uuid.uuid4().hex}", int(time.time())
 
@@ -315,13 +155,6 @@ async def completions(body: CompletionRequest, request: Request, models: ModelsD
             **extra,
         }
 
-    if not body.stream:
-        finish = (await _whole(generation, request)).finish
-        tokens = generation.logprobs if params.logprobs is not None else None
-        return envelope(
-            [choice(generation.text, _finish(finish.reason), tokens)], usage=_usage(finish)
-        )
-
     pieces = await _started(generation)
 
     def render(piece: Piece) -> Iterator[bytes]:
@@ -331,52 +164,38 @@ async def completions(body: CompletionRequest, request: Request, models: ModelsD
         sent += len(piece.text)
 
     def end(finish: Finish) -> Iterator[bytes]:
-        yield frame(None, envelope([choice("", _finish(finish.reason))]))
+        yield frame(None, envelope([choice("", finish_reason(finish.reason))]))
         if body.include_usage:
-            yield frame(None, envelope([], usage=_usage(finish)))
+            yield frame(None, envelope([], usage=usage(finish)))
 
     return sse_response(_stream(generation, pieces, render, end))
 
 
 @router.post("/embeddings")
 async def embeddings(body: EmbeddingRequest, models: ModelsDep) -> dict[str, Any]:
-    texts = [body.input] if isinstance(body.input, str) else list(body.input)
-    model, vectors, n_tokens = await models.embed(body.model, texts)
-    return {
-        "object": "list",
-        "data": [
-            {"object": "embedding", "index": i, "embedding": v} for i, v in enumerate(vectors)
-        ],
-        "model": model,
-        "usage": {"prompt_tokens": n_tokens, "total_tokens": n_tokens},
-    }
-
-
-def _with_tools(messages: list[ChatMessage], tools_text: str) -> list[ChatMessage]:
-    """The tools' description in the system message (the first one, or a new one)."""
-    if messages and messages[0].role == "system":
-        return [ChatMessage("system", f"{messages[0].content}\n\n{tools_text}"), *messages[1:]]
-    return [ChatMessage("system", tools_text), *messages]
+    return await embedding_answer(body, models)
 
 
 # How often a non-streamed answer checks that its caller is still there.
 HANG_UP_POLL_S = 0.25
 
+T = TypeVar("T")
 
-async def _whole(generation: Generation, request: Request) -> Generation:
+
+async def _until_hung_up(request: Request, cancel: threading.Event, answer: Awaitable[T]) -> T:
     """The whole answer, for a caller that waits for it; one that hangs up (a script stopped
-    with Ctrl-C, a client's timeout) stops it, as a streamed caller's hang-up does, so the
-    engine and the line behind it are not held for an answer nobody reads."""
-    task = asyncio.ensure_future(generation.run())
+    with Ctrl-C, a client's timeout) stops it through `cancel`, as a streamed caller's hang-up
+    does, so the engine and the line behind it are not held for an answer nobody reads."""
+    task = asyncio.ensure_future(answer)
     try:
         while not task.done():
             await asyncio.wait({task}, timeout=HANG_UP_POLL_S)
             if not task.done() and await request.is_disconnected():
-                generation.cancel.set()
+                cancel.set()
         return task.result()
     finally:
         if not task.done():  # this handler itself was cancelled
-            generation.cancel.set()
+            cancel.set()
             await asyncio.gather(task, return_exceptions=True)
 
 

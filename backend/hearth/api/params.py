@@ -129,6 +129,13 @@ class _UpgradeJobId(Convertor[str]):
         return value
 
 
+# OpenAI's Batch API ids as Hearth makes them (hearth.batches.results.new_id), and any other
+# of the same form, which is then a 404 as OpenAI answers for an unknown id.
+FILE_ID_PATTERN = r"^file-[A-Za-z0-9]{1,64}$"
+BATCH_ID_PATTERN = r"^batch_[A-Za-z0-9]{1,64}$"
+FileId = Annotated[str, Path(pattern=FILE_ID_PATTERN, description="A file's id, file-…")]
+BatchId = Annotated[str, Path(pattern=BATCH_ID_PATTERN, description="A batch's id, batch_…")]
+
 UPGRADE_JOB_ID_PATTERN = f"^{_UpgradeJobId.regex}$"
 UpgradeJobId = Annotated[str, Path(pattern=UPGRADE_JOB_ID_PATTERN, description="An upgrade job")]
 

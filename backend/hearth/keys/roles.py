@@ -1,7 +1,7 @@
 """Who may call what: every route's role, in this one table (tested against every route).
 
 `admin` may do everything, `user` what an assistant program needs (chat, completions,
-embeddings, conversations, documents), `read` what a dashboard needs (models, status,
+embeddings, batches, conversations, documents), `read` what a dashboard needs (models, status,
 metrics). Hearth's own UI, holding the per-launch token, is admin. Pure."""
 
 from __future__ import annotations
@@ -35,6 +35,15 @@ ROUTE_ROLES: dict[tuple[str, str], Role | None] = {
     ("POST", "/v1/chat/completions"): "user",
     ("POST", "/v1/completions"): "user",
     ("POST", "/v1/embeddings"): "user",
+    ("POST", "/v1/files"): "user",
+    ("GET", "/v1/files"): "user",
+    ("GET", "/v1/files/{file_id}"): "user",
+    ("GET", "/v1/files/{file_id}/content"): "user",
+    ("DELETE", "/v1/files/{file_id}"): "user",
+    ("POST", "/v1/batches"): "user",
+    ("GET", "/v1/batches"): "user",
+    ("GET", "/v1/batches/{batch_id}"): "user",
+    ("POST", "/v1/batches/{batch_id}/cancel"): "user",
     ("GET", "/api/conversations"): "user",
     ("POST", "/api/conversations"): "user",
     ("GET", "/api/conversations/{conversation_id}"): "user",

@@ -28,6 +28,16 @@ describe('Api', () => {
     });
   });
 
+  it("reads /v1's OpenAI error shape too", async () => {
+    const body = { error: { message: 'Batch b is completed.', type: 'invalid_request_error', param: null, code: 'x' } };
+    const backend = new FakeBackend().on('POST', '/v1/batches/b/cancel', () => json(body, 409));
+    await expect(connectedApi(backend).post('/v1/batches/b/cancel')).rejects.toMatchObject({
+      status: 409,
+      code: 'x',
+      message: 'Batch b is completed.',
+    });
+  });
+
   it('reports an unreachable backend as offline', async () => {
     const api = connectedApi(new FakeBackend());
     const failing = new Api(api.connection, (() => Promise.reject(new TypeError('fetch failed'))) as typeof fetch);

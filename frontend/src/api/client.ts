@@ -31,7 +31,9 @@ export interface RequestOptions {
 async function errorFrom(response: Response): Promise<ApiError> {
   let body: Partial<ApiErrorBody> | null = null;
   try {
-    body = (await response.json()) as Partial<ApiErrorBody>;
+    const parsed = (await response.json()) as Partial<ApiErrorBody> & { error?: Partial<ApiErrorBody> };
+    // /v1 routes answer in OpenAI's shape, {"error": {"code", "message", ...}}.
+    body = parsed?.error && typeof parsed.error === 'object' ? parsed.error : parsed;
   } catch {
     // not JSON: a proxy or a crash page
   }

@@ -9,6 +9,8 @@ import type {
   ApiServerChange,
   ApiServerStatus,
   AuditEntry,
+  Batch,
+  BatchPage,
   Capabilities,
   Catalogue,
   ChatAttachments,
@@ -183,4 +185,12 @@ export const apiKeys = {
   revoke: (api: Api, id: number) => api.delete<ApiKey>(`/api/admin/keys/${id}`),
   audit: (api: Api, limit = 20, keyId?: number) =>
     api.get<{ entries: AuditEntry[] }>('/api/admin/audit', { query: { limit, key_id: keyId } }),
+};
+
+/** OpenAI's Batch API as the UI shows it (hearth/api/batches.py). */
+export const batches = {
+  list: (api: Api, limit = 20) => api.get<BatchPage>('/v1/batches', { query: { limit } }),
+  cancel: (api: Api, id: string) => api.post<Batch>(`/v1/batches/${enc(id)}/cancel`),
+  /** A file's bytes (a batch's results), fetched with the token, for the browser to save. */
+  content: async (api: Api, fileId: string) => (await api.raw('GET', `/v1/files/${enc(fileId)}/content`)).blob(),
 };

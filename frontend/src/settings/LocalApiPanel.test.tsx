@@ -57,7 +57,10 @@ function fakeLocalApi(busyPort?: number) {
       key.revoked_at = Date.now() / 1000;
       return json(key);
     })
-    .on('GET', /^\/api\/admin\/audit/, () => json({ entries: [...audit].reverse() }));
+    .on('GET', /^\/api\/admin\/audit/, () => json({ entries: [...audit].reverse() }))
+    .on('GET', /^\/v1\/batches/, () =>
+      json({ object: 'list', data: [], first_id: null, last_id: null, has_more: false }),
+    );
   return { backend, keys, audit, config: () => config };
 }
 

@@ -4,11 +4,13 @@ import type { ApiKey, ApiServerChange, ApiServerStatus } from '../api/types';
 import { useApp } from '../app/context';
 import { ApiKeys } from './ApiKeys';
 import { ApiServerControls } from './ApiServerControls';
+import { Batches } from './Batches';
 import { CopyButton } from './CopyButton';
 import { RecentApiCalls } from './RecentApiCalls';
 import { usageSnippet } from './localApi';
 
-/** Settings → Local API server: Hearth's API for other programs, their keys and their calls. */
+/** Settings → Local API server: Hearth's API for other programs, their keys, their calls and
+ *  their batches. */
 export function LocalApiPanel() {
   const { api } = useApp();
   const [status, setStatus] = useState<ApiServerStatus | null>(null);
@@ -96,6 +98,8 @@ export function LocalApiPanel() {
       />
 
       <RecentApiCalls keys={keys} onRefresh={() => void load()} />
+
+      <Batches />
     </div>
   );
 }

@@ -67,7 +67,7 @@ export function limitsText(key: Pick<ApiKey, 'requests_per_minute' | 'tokens_per
 /** What each role may do (hearth/keys/roles.py), one line each. */
 export const ROLE_HELP: Record<ApiKeyRole, string> = {
   read: 'models, status and metrics only: for a dashboard',
-  user: 'also chat, completions, embeddings, conversations and documents: for an assistant program',
+  user: 'also chat, completions, embeddings, batches, conversations and documents: for an assistant program',
   admin: "everything Hearth's own window can do, settings and keys included",
 };
 
