@@ -17,7 +17,6 @@ import json
 import os
 import sqlite3
 import tempfile
-import threading
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -36,6 +35,7 @@ from hearth.batches.records import (
 from hearth.batches.results import NOT_RUN, LineState, new_id, not_run, state_of
 from hearth.errors import BadRequest, Conflict, HearthError, NotFound
 from hearth.files import CHUNK, fsync_dir
+from hearth.smalldb import SmallDb
 
 FILENAME = "batches.sqlite3"
 FILES_DIR = "files"
@@ -106,25 +106,18 @@ class BatchStore:
         self.path = Path(data_dir) / FILENAME
         self.files_dir = Path(data_dir) / FILES_DIR
         self._clock = clock
-        self._lock = threading.Lock()
-        self._conn: sqlite3.Connection | None = None
+        self._small = SmallDb(self.path, _SCHEMA)
+        self._lock = self._small.lock
+        self._files_ready = False
 
     def _db(self) -> sqlite3.Connection:
-        if self._conn is None:
+        if not self._files_ready:
             self.files_dir.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            for statement in _SCHEMA:
-                conn.execute(statement)
-            self._conn = conn
-        return self._conn
+            self._files_ready = True
+        return self._small.db()
 
     def close(self) -> None:
-        with self._lock:
-            if self._conn is not None:
-                self._conn.close()
-                self._conn = None
+        self._small.close()
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:

@@ -11,7 +11,6 @@ import hashlib
 import hmac
 import secrets
 import sqlite3
-import threading
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import Any
 
 from hearth.errors import BadRequest, NotFound
 from hearth.keys.roles import ROLES, Role
+from hearth.smalldb import SmallDb
 
 PREFIX = "hk_"
 FILENAME = "keys.sqlite3"
@@ -78,25 +78,14 @@ class KeyStore:
     def __init__(self, path: Path, clock=time.time):
         self.path = Path(path)
         self._clock = clock
-        self._lock = threading.Lock()
-        self._conn: sqlite3.Connection | None = None
+        self._small = SmallDb(self.path, _SCHEMA)
+        self._lock = self._small.lock
 
     def _db(self) -> sqlite3.Connection:
-        if self._conn is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            for statement in _SCHEMA:
-                conn.execute(statement)
-            self._conn = conn
-        return self._conn
+        return self._small.db()
 
     def close(self) -> None:
-        with self._lock:
-            if self._conn is not None:
-                self._conn.close()
-                self._conn = None
+        self._small.close()
 
     def create(
         self,
