@@ -1,7 +1,11 @@
-"""Chat throughput: Hearth's SSE and /v1 endpoints vs calling llama-cpp-python directly.
+"""Chat throughput: Hearth's SSE and /v1 endpoints beside llama.cpp's own `llama-server` (built
+from the llama.cpp that Hearth's llama-cpp-python vendors: bench/llama_server.py) and beside
+llama-cpp-python called directly.
 
-Same model (SmolLM2), prompt, seed, threads and token budget for all three, measured in one run.
-Prints tokens/s for each, the ratio against the direct call, and the time-to-first-token overhead.
+Same model (SmolLM2), prompt, seed, threads, sampling (greedy, no repetition penalty: llama-server's
+default) and token budget for all, measured in one run. Hearth and llama-server run side by side
+and take turns run by run, through the same client code, so this machine's drift hits both alike.
+Prints decode tokens/s and time to first token for each, and Hearth ÷ llama-server.
 """
 
 from __future__ import annotations
@@ -14,14 +18,19 @@ import tempfile
 import time
 from pathlib import Path
 
+import httpx
+
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
+import llama_server  # noqa: E402
+
 from tests.backend.server_process import HearthProcess  # noqa: E402
 
 MODELS = Path(os.environ.get("HEARTH_TEST_MODELS", REPO.parent / "shared" / "models"))
 MODEL = "SmolLM2-135M-Instruct.Q4_1.gguf"
 PROMPT = "Write a long story about a dragon who learns to bake bread. Make it very detailed."
-MAX_TOKENS, THREADS, SEED, RUNS = 256, 2, 7, 3
+MAX_TOKENS, THREADS, SEED, RUNS = 256, 2, 7, 5
 
 
 def rate(t0: float, first: float, end: float, tokens: int) -> tuple[float, float]:
@@ -30,9 +39,11 @@ def rate(t0: float, first: float, end: float, tokens: int) -> tuple[float, float
 
 
 def direct() -> tuple[float, float, int]:
-    from llama_cpp import Llama
+    from hearth.runtime import ggml_backends
 
-    llm = Llama(
+    # The runtime is built with GGML_BACKEND_DL: the CPU backend loads only through Hearth's
+    # loader (as in the app), never by a bare `import llama_cpp`.
+    llm = ggml_backends.import_llama_cpp().Llama(
         str(MODELS / MODEL),
         n_ctx=4096,
         n_threads=THREADS,
@@ -48,6 +59,7 @@ def direct() -> tuple[float, float, int]:
         for chunk in llm.create_chat_completion(
             [{"role": "user", "content": PROMPT}],
             temperature=0,
+            repeat_penalty=1.0,
             max_tokens=MAX_TOKENS,
             stream=True,
             seed=SEED,
@@ -61,58 +73,59 @@ def direct() -> tuple[float, float, int]:
 
 
 def via_sse(server: HearthProcess) -> tuple[float, float, int]:
-    results = []
     with server.client() as client:
-        for _ in range(RUNS):
-            cid = client.post("/api/conversations", json={"model": MODEL}).json()["id"]
-            body = {
-                "content": PROMPT,
-                "params": {"temperature": 0, "max_tokens": MAX_TOKENS, "seed": SEED},
-            }
-            t0 = time.perf_counter()
-            first, n = None, 0
-            event = ""
-            with client.stream("POST", f"/api/conversations/{cid}/messages", json=body) as r:
-                for line in r.iter_lines():
-                    if line.startswith("event: "):
-                        event = line[7:]
-                        if event == "delta":
-                            first = first or time.perf_counter()
-                        elif event == "done":
-                            end = time.perf_counter()
-                    elif line.startswith("data:") and event == "done":
-                        n = json.loads(line[5:])["message"]["completion_tokens"]
-            results.append((*rate(t0, first, end, n), n))
-    return _median(results)
+        cid = client.post("/api/conversations", json={"model": MODEL}).json()["id"]
+        body = {
+            "content": PROMPT,
+            "params": {
+                "temperature": 0,
+                "repeat_penalty": 1.0,
+                "max_tokens": MAX_TOKENS,
+                "seed": SEED,
+            },
+        }
+        t0 = time.perf_counter()
+        first, n, end = None, 0, t0
+        event = ""
+        with client.stream("POST", f"/api/conversations/{cid}/messages", json=body) as r:
+            for line in r.iter_lines():
+                if line.startswith("event: "):
+                    event = line[7:]
+                    if event == "delta":
+                        first = first or time.perf_counter()
+                    elif event == "done":
+                        end = time.perf_counter()
+                elif line.startswith("data:") and event == "done":
+                    n = json.loads(line[5:])["message"]["completion_tokens"]
+        return (*rate(t0, first or end, end, n), n)
 
 
-def via_v1(server: HearthProcess) -> tuple[float, float, int]:
-    results = []
+def via_v1(base: str, headers: dict[str, str]) -> tuple[float, float, int]:
+    """One streamed /v1 chat completion: Hearth's, or llama-server's (the same client code)."""
     body = {
         "model": MODEL,
         "messages": [{"role": "user", "content": PROMPT}],
         "temperature": 0,
+        "repeat_penalty": 1.0,
         "max_tokens": MAX_TOKENS,
         "seed": SEED,
         "stream": True,
         "stream_options": {"include_usage": True},
     }
-    with server.client() as client:
-        for _ in range(RUNS):
-            t0 = time.perf_counter()
-            first, n = None, 0
-            with client.stream("POST", "/v1/chat/completions", json=body) as r:
-                for line in r.iter_lines():
-                    if not line.startswith("data: {"):
-                        continue
-                    chunk = json.loads(line[6:])
-                    if chunk["choices"] and chunk["choices"][0]["delta"].get("content"):
-                        first = first or time.perf_counter()
-                    if chunk.get("usage"):
-                        n = chunk["usage"]["completion_tokens"]
-                end = time.perf_counter()
-            results.append((*rate(t0, first, end, n), n))
-    return _median(results)
+    with httpx.Client(base_url=base, headers=headers, timeout=300) as client:
+        t0 = time.perf_counter()
+        first, n = None, 0
+        with client.stream("POST", "/v1/chat/completions", json=body) as r:
+            for line in r.iter_lines():
+                if not line.startswith("data: {"):
+                    continue
+                chunk = json.loads(line[6:])
+                if chunk["choices"] and chunk["choices"][0]["delta"].get("content"):
+                    first = first or time.perf_counter()
+                if chunk.get("usage"):
+                    n = chunk["usage"]["completion_tokens"]
+            end = time.perf_counter()
+    return (*rate(t0, first or end, end, n), n)
 
 
 def _median(results: list[tuple[float, float, int]]) -> tuple[float, float, int]:
@@ -128,32 +141,42 @@ def main() -> int:
         print(f"skipped: {MODEL} not found in {MODELS}")
         return 0
     base_tps, base_ttft, base_n = direct()
+    runs: dict[str, list[tuple[float, float, int]]] = {"sse": [], "v1": [], "llama": []}
     with tempfile.TemporaryDirectory() as tmp:
         models = Path(tmp) / "models"
         models.mkdir()
         (models / MODEL).symlink_to(MODELS / MODEL)
         server = HearthProcess(Path(tmp) / "data", models, LLAMACPP_N_THREADS=str(THREADS)).start()
+        args = ("-c", "4096", "-t", str(THREADS), "-tb", str(THREADS), "-np", "1")
         try:
             with server.client() as client:  # load the model outside the timings
                 client.post("/api/engine/load", json={"model": MODEL}).raise_for_status()
-            sse_tps, sse_ttft, sse_n = via_sse(server)
-            v1_tps, v1_ttft, v1_n = via_v1(server)
+            with llama_server.running(MODELS / MODEL, *args) as url:
+                via_v1(url, {})  # warm both
+                via_v1(server.url, server.headers)
+                for _ in range(RUNS):
+                    runs["llama"].append(via_v1(url, {}))
+                    runs["v1"].append(via_v1(server.url, server.headers))
+                    runs["sse"].append(via_sse(server))
         finally:
             server.stop()
+    llama_tps, llama_ttft, llama_n = _median(runs["llama"])
     print(
         f"chat bench: SmolLM2, {THREADS} threads, greedy, {MAX_TOKENS} max tokens, median of {RUNS}"
     )
     print(
-        f"  llama-cpp-python direct : {base_tps:7.1f} tok/s  ttft {base_ttft:6.1f} ms  "
-        f"({base_n} tokens)"
+        f"  {'llama-server':24}: {llama_tps:7.1f} tok/s  ttft {llama_ttft:6.1f} ms  "
+        f"({llama_n} tokens)"
     )
-    for name, tps, ttft, n in (
-        ("hearth SSE /api", sse_tps, sse_ttft, sse_n),
-        ("hearth /v1 stream", v1_tps, v1_ttft, v1_n),
-    ):
+    print(
+        f"  {'llama-cpp-python direct':24}: {base_tps:7.1f} tok/s  ttft {base_ttft:6.1f} ms  "
+        f"({base_n} tokens)  ÷ llama-server {base_tps / llama_tps:.3f}"
+    )
+    for name, key in (("hearth SSE /api", "sse"), ("hearth /v1 stream", "v1")):
+        tps, ttft, n = _median(runs[key])
         print(
             f"  {name:24}: {tps:7.1f} tok/s  ttft {ttft:6.1f} ms  ({n} tokens)  "
-            f"ratio {tps / base_tps:.3f}  ttft overhead {ttft - base_ttft:+.1f} ms"
+            f"÷ llama-server {tps / llama_tps:.3f}  ttft {ttft - llama_ttft:+.1f} ms"
         )
     return 0
 

@@ -39,7 +39,11 @@ class Model(Protocol):
 
     def piece(self, token: int) -> bytes: ...
 
-    def logprob(self, row: int, token: int, n_top: int) -> TokenLogprob: ...
+    def row_logits(self, row: int) -> Any: ...
+
+    def sample_from(self, sampler: Any, logits: Any) -> int: ...
+
+    def logprob(self, logits: Any, token: int, n_top: int) -> TokenLogprob: ...
 
     def is_end(self, token: int) -> bool: ...
 
@@ -60,6 +64,7 @@ class Seq:
     next_token: int | None = None  # sampled, not yet decoded
     abandoned: bool = False  # the reader went away
     unread: int = 0  # pieces put and not yet taken (under the batcher's lock)
+    kept: Any = None  # the last prompt token's logits, kept from an identical earlier prompt
     decoder: Any = field(default_factory=lambda: codecs.getincrementaldecoder("utf-8")("replace"))
     matcher: StopMatcher | None = None
     pending: list[TokenLogprob] = field(default_factory=list)
@@ -95,6 +100,11 @@ class Batcher:
         # Per slot: how many leading cached tokens were computed as whole aligned prompt chunks,
         # each alone in its decode, exactly as a fresh evaluation computes them (slots.reuse).
         self._exact: dict[int, int] = {s: 0 for s in range(n_parallel)}
+        # Per slot: (prompt length, its last token's logits), when the whole prompt was
+        # evaluated exactly. The same prompt again (a regenerate, a script's repeated request)
+        # then starts from them: nothing to evaluate, and the very logits a fresh run gets.
+        self._kept: dict[int, tuple[int, Any]] = {}
+        self.prompt_tokens = 0  # prompt tokens evaluated, for tests and the bench
         self._lru: list[int] = list(range(n_parallel))  # slot ids, least recently used first
         self._active: list[Seq] = []
         self._incoming: list[Seq] = []
@@ -167,6 +177,14 @@ class Batcher:
             seq = self._incoming.pop(0)
             free = {s: t for s, t in self._cached.items() if s not in busy}
             slot = pick_slot(free, seq.tokens, self._lru)
+            kept = self._kept.pop(slot, None)
+            if kept is not None and self._repeats(slot, seq.tokens, kept[0]):
+                self._ctx.kv_cache_seq_rm(slot, kept[0], -1)  # the last answer goes
+                del self._cached[slot][kept[0] :]
+                seq.slot, seq.done, seq.kept = slot, kept[0], kept[1]
+                self._kept[slot] = kept
+                self._use(slot, busy, seq)
+                continue
             exact = self._exact[slot] if self._exact_reuse else None
             n_past = reuse(self._cached[slot], seq.tokens, exact)
             if not self._ctx.kv_cache_seq_rm(slot, n_past, -1):
@@ -176,10 +194,17 @@ class Batcher:
             del self._cached[slot][n_past:]
             self._exact[slot] = n_past
             seq.slot, seq.done = slot, n_past
-            self._lru.remove(slot)
-            self._lru.append(slot)
-            busy.add(slot)
-            self._active.append(seq)
+            self._use(slot, busy, seq)
+
+    def _repeats(self, slot: int, tokens: list[int], length: int) -> bool:
+        cache = self._cached[slot]
+        return self._exact_reuse and len(tokens) == length and cache[:length] == tokens
+
+    def _use(self, slot: int, busy: set[int], seq: Seq) -> None:
+        self._lru.remove(slot)
+        self._lru.append(slot)
+        busy.add(slot)
+        self._active.append(seq)
 
     def _ready(self, seq: Seq) -> bool:
         return seq.next_token is not None and seq.unread < MAX_AHEAD
@@ -194,6 +219,9 @@ class Batcher:
         reader (nothing was decoded)."""
         for seq in [s for s in self._active if s.ended]:
             self._finish(seq, "stopped")
+        for seq in [s for s in self._active if s.kept is not None]:
+            kept, seq.kept = seq.kept, None
+            self._sample(seq, kept=kept)
         if not self._active:
             return True
         answering = [s for s in self._active if self._ready(s)]
@@ -235,13 +263,20 @@ class Batcher:
         rc = self._lib.llama_decode(self._ctx.ctx, b)
         if rc != 0:
             raise ModelLoadError(f"llama_decode failed with code {rc}", code="decode_failed")
-        if len(plan) == 1 and n == plan[0][1] == CHUNK:
+        self.prompt_tokens += n - len(answering)
+        alone = len(plan) == 1 and n == plan[0][1]
+        if alone and n == CHUNK:
             # A whole chunk, alone in its decode: what a fresh evaluation computes, bit for bit.
             seq = by_id[plan[0][0]]
             if self._exact[seq.slot] == seq.done - CHUNK:
                 self._exact[seq.slot] = seq.done
         for row, seq in rows:
-            self._sample(seq, row)
+            # A prompt's last chunk alone in its decode, all before it exact: its logits are
+            # what a fresh evaluation gives, worth keeping for the same prompt again.
+            exact = self._exact[seq.slot] >= len(seq.tokens) - n
+            if seq.generated == 0 and alone and self._exact_reuse and exact:
+                self._kept[seq.slot] = (len(seq.tokens), self._model.row_logits(row).copy())
+            self._sample(seq, row=row)
         return True
 
     def _put(self, seq: Seq, piece: Piece) -> None:
@@ -249,15 +284,20 @@ class Batcher:
             seq.unread += 1
         seq.out.put(piece)
 
-    def _sample(self, seq: Seq, row: int) -> None:
+    def _sample(self, seq: Seq, *, row: int = -1, kept: Any = None) -> None:
+        """Sample from batch row `row` of the context's logits, or from `kept` logits."""
         lib, model = self._lib, self._model
-        token = lib.llama_sampler_sample(seq.sampler, self._ctx.ctx, row)
+        if kept is None:
+            token = lib.llama_sampler_sample(seq.sampler, self._ctx.ctx, row)
+        else:
+            token = model.sample_from(seq.sampler, kept)
         if model.is_end(token):
             self._finish(seq, "stop")
             return
         seq.generated += 1
         if seq.params.logprobs is not None:
-            seq.pending.append(model.logprob(row, token, seq.params.logprobs))
+            logits = model.row_logits(row) if kept is None else kept
+            seq.pending.append(model.logprob(logits, token, seq.params.logprobs))
         assert seq.matcher is not None
         text, hit = seq.matcher.feed(seq.decoder.decode(model.piece(token)))
         if text:
@@ -293,6 +333,7 @@ class Batcher:
         for cache in self._cached.values():
             cache.clear()
         self._exact = dict.fromkeys(self._exact, 0)
+        self._kept.clear()
         for seq in list(self._active):
             self._active.remove(seq)
             self._end(seq, exc)

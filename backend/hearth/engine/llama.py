@@ -31,6 +31,8 @@ from hearth.engine.prompt import ChatTemplate
 from hearth.errors import BadRequest, ModelLoadError
 from hearth.runtime import ggml_backends
 
+# llama.cpp's llama_token_data, for a candidate array numpy fills at once.
+_TOKEN_DATA = np.dtype([("id", np.int32), ("logit", np.float32), ("p", np.float32)])
 RANDOM_SEED = 0xFFFFFFFF  # LLAMA_DEFAULT_SEED: llama.cpp draws a random seed
 PENALTY_WINDOW = 64  # tokens the repetition penalties look back over
 
@@ -213,11 +215,34 @@ class LlamaEngine:
     def is_end(self, token: int) -> bool:
         return bool(self._lib.llama_vocab_is_eog(self._vocab, token))
 
-    def logprob(self, row: int, token: int, n_top: int) -> TokenLogprob:
-        """From the logits of batch row `row`, which the token was sampled from (the next
-        decode replaces them)."""
+    def row_logits(self, row: int) -> np.ndarray:
+        """The logits of batch row `row`: a view, valid until the next decode."""
         raw = self._lib.llama_get_logits_ith(self._ctx.ctx, row)
-        lp = log_softmax(np.ctypeslib.as_array(raw, shape=(self._n_vocab,)))
+        return np.ctypeslib.as_array(raw, shape=(self._n_vocab,))
+
+    def sample_from(self, sampler, logits: np.ndarray) -> int:
+        """What `llama_sampler_sample` does with a row of the context's logits, done with kept
+        logits instead: every candidate in token order, the chain applied, the choice
+        accepted (the penalties and the grammar see it)."""
+        lib = self._lib
+        cur = np.empty(self._n_vocab, dtype=_TOKEN_DATA)
+        cur["id"] = np.arange(self._n_vocab, dtype=np.int32)
+        cur["logit"] = logits
+        cur["p"] = 0.0
+        data = lib.llama_token_data_array(
+            data=cur.ctypes.data_as(ctypes.POINTER(lib.llama_token_data)),
+            size=self._n_vocab,
+            selected=-1,
+            sorted=False,
+        )
+        lib.llama_sampler_apply(sampler, ctypes.byref(data))
+        token = int(data.data[data.selected].id)
+        lib.llama_sampler_accept(sampler, token)
+        return token
+
+    def logprob(self, logits: np.ndarray, token: int, n_top: int) -> TokenLogprob:
+        """From the logits the token was sampled from."""
+        lp = log_softmax(logits)
 
         def named(t: int) -> tuple[str, bytes]:
             piece = self.piece(t)

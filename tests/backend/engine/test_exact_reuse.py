@@ -65,7 +65,10 @@ def test_cold_warm_unrelated_and_follow_up_answers_are_identical(smollm_path):
     engine = LlamaEngine(smollm_path.name, smollm_path, n_ctx=2048, n_threads=2)
     try:
         assert answer(engine, QUESTION) == cold  # a fresh engine: cold
+        evaluated = engine._batcher.prompt_tokens
         assert answer(engine, QUESTION) == cold  # warm: the same prompt again
+        # ... started from the logits kept from the first time: nothing evaluated again.
+        assert engine._batcher.prompt_tokens == evaluated
         answer(engine, UNRELATED)
         assert answer(engine, QUESTION) == cold  # after an unrelated request
         follow_up = [
