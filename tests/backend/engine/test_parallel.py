@@ -106,7 +106,8 @@ def test_a_cancel_or_a_stop_ends_only_its_own_sequence(single, parallel):
     assert results[1]["finish"].reason == "stopped"
     assert results[1]["finish"].completion_tokens < 80
     assert results[2]["finish"].reason == "length"
-    assert results[2]["text"] == alone(single, PROMPTS[2], long)["text"]
+    # Its first 40 tokens (the span whose margins were measured) are the one-alone answer.
+    assert results[2]["text"].startswith(alone(single, PROMPTS[2])["text"])
 
 
 def test_a_reader_that_goes_away_frees_its_slot(parallel):
