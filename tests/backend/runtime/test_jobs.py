@@ -239,9 +239,13 @@ def test_a_cuda_build_without_gpu_offload_is_refused(
 def test_a_build_no_faster_than_the_bundled_one_is_refused(
     tmp_path, real_wheel, wheel_index, registry_with, stories_path
 ):
-    job = _run(_jobs(tmp_path / "data", registry_with(real_wheel, min_speedup=50.0), stories_path))
+    # The same wheel as the bundled one can never be 1000x faster: 50x once passed on a VM
+    # whose baseline run was caught in a stall (stories260K's runs last milliseconds).
+    registry = registry_with(real_wheel, min_speedup=1000.0)
+    job = _run(_jobs(tmp_path / "data", registry, stories_path))
+    assert job["error"] is not None, job
     assert job["error"]["code"] == "probe_slower", job["error"]
-    assert job["result"]["speedup"] < 50 and "50.00x" in job["error"]["message"]
+    assert job["result"]["speedup"] < 1000 and "1000.00x" in job["error"]["message"]
     _assert_untouched(tmp_path / "data")
 
 
