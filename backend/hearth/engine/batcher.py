@@ -66,7 +66,7 @@ class Seq:
     unread: int = 0  # pieces put and not yet taken (under the batcher's lock)
     kept: Any = None  # the last prompt token's logits, kept from an identical earlier prompt
     decoder: Any = field(default_factory=lambda: codecs.getincrementaldecoder("utf-8")("replace"))
-    matcher: StopMatcher | None = None
+    matcher: StopMatcher = field(init=False)
     pending: list[TokenLogprob] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -298,7 +298,6 @@ class Batcher:
         if seq.params.logprobs is not None:
             logits = model.row_logits(row) if kept is None else kept
             seq.pending.append(model.logprob(logits, token, seq.params.logprobs))
-        assert seq.matcher is not None
         text, hit = seq.matcher.feed(seq.decoder.decode(model.piece(token)))
         if text:
             self._put(seq, Piece(text, tuple(seq.pending)))
@@ -315,7 +314,6 @@ class Batcher:
 
     def _finish(self, seq: Seq, reason: str) -> None:
         if reason != "stop":  # held back for a stop string that never came, or half a character
-            assert seq.matcher is not None
             tail = seq.matcher.flush() + seq.decoder.decode(b"", final=True)
             if tail:
                 self._put(seq, Piece(tail, tuple(seq.pending)))
