@@ -6,8 +6,11 @@ same run:
 
 - ingest: pages per second over generated text (PAGE_WORDS words per page, form-feed separated),
   against raw fixed-size text splitting of the same text (the work any ingester must do), and
-  against the embedding model alone (llama-cpp-python) on the very same chunks: the ceiling any
-  pipeline on this model and machine can reach. Rounds alternate the two; best of each;
+  against embedding the very same chunks alone: Hearth's embedder (hearth.engine.embedding),
+  llama-cpp-python's `Llama.embed` (what Hearth used before), and llama.cpp's own
+  `llama-server --embeddings` (bench/llama_server.py), each at 1 and 2 threads where the machine
+  has them; plus the tokens/s of llama_decode alone and its share of ingest time. Rounds
+  interleave every variant, so that a busy machine slows all alike; best of each;
 - search: p50/p95 of the vector search itself at 10,000 chunks (our VectorStore.query, chromadb
   HNSW), against a brute-force numpy cosine search over the same vectors; the query's
   embedding is timed apart. The 10,000 vectors are mixtures of real MiniLM chunk vectors plus
@@ -19,6 +22,7 @@ Targets on the reference machine: ingest >= 20 pages/s; search p95 <= 50 ms.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -28,13 +32,17 @@ import tempfile
 import time
 from pathlib import Path
 
+import httpx
+
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "backend"))
+sys.path.insert(0, str(REPO / "bench"))
+import llama_server  # noqa: E402
 
 MODELS = Path(os.environ.get("HEARTH_TEST_MODELS", REPO.parent / "shared" / "models"))
 EMBEDDER = "all-MiniLM-L6-v2-Q8_0.gguf"
 PAGE_WORDS = 300  # a printed book page; a dense single-spaced A4 page holds ~500
-FILES, PAGES_PER_FILE, ROUNDS = 4, 6, 2
+FILES, PAGES_PER_FILE, ROUNDS = 4, 6, 3
 N_CHUNKS, SEARCH_RUNS, K = 10_000, 200, 4
 TARGET_PAGES_S, TARGET_P95_MS = 20.0, 50.0
 
@@ -86,22 +94,45 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def direct_embedding_seconds(embedder, texts: list[str]) -> float:
-    """llama-cpp-python alone, same threads and batches as the app: the ceiling for ingest."""
+def embedding_seconds(embed, texts: list[str], batch: int) -> float:
+    """One embedding path over the chunks, in the app's batches (`embed` takes a list)."""
     t0 = time.perf_counter()
-    for i in range(0, len(texts), 16):
-        embedder.embed(texts[i : i + 16])
+    for i in range(0, len(texts), batch):
+        embed(texts[i : i + batch])
     return time.perf_counter() - t0
+
+
+def server_embed(client, url: str):
+    """llama-server's OpenAI endpoint, a batch of inputs per request (it fills its slots)."""
+
+    def embed(texts: list[str]) -> None:
+        r = client.post(f"{url}/v1/embeddings", json={"input": texts, "model": EMBEDDER})
+        r.raise_for_status()
+        assert len(r.json()["data"]) == len(texts)
+
+    return embed
+
+
+def server_args(threads: int, decode_tokens: int, slots: int) -> tuple[str, ...]:
+    # No --pooling: the GGUF says mean (bert.pooling_type = 1) and the server reads it. Flash
+    # attention stays at its default (auto: on for the CPU), as Hearth's embedder asks too.
+    return (
+        *("--embeddings", "-t", str(threads), "-tb", str(threads)),
+        *("-b", str(decode_tokens), "-ub", str(decode_tokens)),
+        *("-np", str(slots), "-c", str(512 * slots)),
+    )
 
 
 async def bench(workdir: Path) -> dict:
     import numpy as np
     from hearth.app import create_app
     from hearth.docs.chunking import chunk_sections, plain_split
+    from hearth.docs.embedder import BATCH
     from hearth.docs.extract import extract
     from hearth.docs.ingest import chunk_budget
     from hearth.docs.vectors import chunk_metadata
-    from hearth.engine.llama import LlamaEmbedder
+    from hearth.engine.embedding import LlamaEmbedder
+    from hearth.engine.llama import _load_llama
     from hearth.settings import Settings
 
     pages, text = write_corpus(workdir / "corpus")
@@ -110,9 +141,9 @@ async def bench(workdir: Path) -> dict:
         docs = app.state.documents
         identity = await asyncio.to_thread(docs.identity)
         await docs.embedder.query(identity, "warm up")  # model load is not ingest time
+        in_app = app.state.models._embedder  # the app's own LlamaEmbedder: its decode timer
 
-        # -- ingest, against the model alone on the very same chunks ----------------------
-        # Rounds alternate the two, so that a busy machine slows both alike; best of each.
+        # -- ingest, against embedding alone on the very same chunks ------------------------
         count = await asyncio.to_thread(docs.token_counter, identity)
         size = chunk_budget(app.state.settings.docs_chunk_tokens, identity.context_length)
         overlap = app.state.settings.docs_chunk_overlap
@@ -121,22 +152,65 @@ async def bench(workdir: Path) -> dict:
         for file in sorted((workdir / "corpus").iterdir()):
             texts += [c.text for c in chunk_sections(extract(file).sections, count, size, overlap)]
         prepare_s = time.perf_counter() - t0
-        direct = await asyncio.to_thread(LlamaEmbedder, "direct", identity.path)
-        await asyncio.to_thread(direct.embed, ["warm up"])
-        ingest_runs, model_runs, embed_shares = [], [], []
-        for round_ in range(ROUNDS):
-            model_runs.append(await asyncio.to_thread(direct_embedding_seconds, direct, texts))
-            library = docs.catalog.create_library(f"bench-{round_}")
-            docs.embedder.stats.seconds = 0.0
-            started = time.perf_counter()
-            job = await docs.start_ingest(library.id, [str(workdir / "corpus")])
-            await job.task
-            ingest_runs.append(time.perf_counter() - started)
-            assert job.status == "done" and job.pages_done == pages, job.to_dict()
-            assert sum(r.chunks for r in job.results) == len(texts)
-            embed_shares.append(docs.embedder.stats.seconds / ingest_runs[-1])
-        direct.close()
-        ingest_s, model_s = min(ingest_runs), min(model_runs)
+        app_threads = in_app.n_threads
+        threads = sorted({1, min(2, os.cpu_count() or 1)})
+        ours = {
+            t: await asyncio.to_thread(LlamaEmbedder, f"t{t}", identity.path, n_threads=t)
+            for t in threads
+        }
+        before = await asyncio.to_thread(
+            _load_llama,
+            identity.path,
+            embedding=True,
+            n_ctx=0,
+            n_threads=app_threads,
+            n_threads_batch=app_threads,
+            n_gpu_layers=0,
+            verbose=False,
+        )
+        paths: dict[str, object] = {f"hearth_embedder_{t}t": e.embed for t, e in ours.items()}
+        paths[f"llama_cpp_python_embed_{app_threads}t"] = lambda batch: before.embed(
+            batch, normalize=True
+        )
+        runs: dict[str, list[float]] = {name: [] for name in (*paths, "ingest")}
+        decode: dict[int, list[float]] = {t: [] for t in threads}
+        ingest_decode_share = []
+        with contextlib.ExitStack() as stack:
+            client = stack.enter_context(httpx.Client(timeout=600))
+            for t in threads:
+                url = stack.enter_context(
+                    llama_server.running(identity.path, *server_args(t, in_app.decode_tokens, 16))
+                )
+                paths[f"llama_server_{t}t"] = server_embed(client, url)
+                runs[f"llama_server_{t}t"] = []
+            for embed in paths.values():
+                await asyncio.to_thread(embed, ["warm up"])
+            for round_ in range(ROUNDS):
+                for e in ours.values():
+                    e.decode_seconds, e.decoded_tokens = 0.0, 0
+                for name, embed in paths.items():
+                    runs[name].append(
+                        await asyncio.to_thread(embedding_seconds, embed, texts, BATCH)
+                    )
+                for t, e in ours.items():  # llama_decode alone, inside the runs just timed
+                    decode[t].append(e.decoded_tokens / e.decode_seconds)
+                library = docs.catalog.create_library(f"bench-{round_}")
+                docs.embedder.stats.seconds = 0.0
+                in_app.decode_seconds = 0.0
+                started = time.perf_counter()
+                job = await docs.start_ingest(library.id, [str(workdir / "corpus")])
+                await job.task
+                runs["ingest"].append(time.perf_counter() - started)
+                assert job.status == "done" and job.pages_done == pages, job.to_dict()
+                assert sum(r.chunks for r in job.results) == len(texts)
+                ingest_decode_share.append(in_app.decode_seconds / runs["ingest"][-1])
+        tokens = sum(len(e) for e in map(ours[threads[-1]].tokenize, texts))
+        for e in ours.values():
+            e.close()
+        before.close()
+        best = {name: min(seconds) for name, seconds in runs.items()}
+        ingest_s = best["ingest"]
+        embed_share = docs.embedder.stats.seconds / runs["ingest"][-1]
 
         t0 = time.perf_counter()
         for _ in range(20):
@@ -198,13 +272,19 @@ async def bench(workdir: Path) -> dict:
         "pages": pages,
         "page_words": PAGE_WORDS,
         "chunks": len(texts),
+        "tokens": tokens,
         "rounds": ROUNDS,
+        "app_threads": app_threads,
         "ingest_s": round(ingest_s, 2),
         "pages_per_s": round(pages / ingest_s, 2),
         "baseline_split_pages_per_s": round(pages / split_s, 1),
-        "embedding_share": round(max(embed_shares), 3),
+        "embedding_share": round(embed_share, 3),
+        "decode_share": round(max(ingest_decode_share), 3),
         "prepare_pages_per_s": round(pages / prepare_s, 1),
-        "model_only_pages_per_s": round(pages / model_s, 2),
+        "paths_pages_per_s": {
+            name: round(pages / seconds, 2) for name, seconds in best.items() if name != "ingest"
+        },
+        "decode_tokens_per_s": {f"{t}t": round(max(v)) for t, v in decode.items()},
         "load_average": [round(x, 2) for x in os.getloadavg()],
         "cpus": os.cpu_count(),
         "search_chunks": N_CHUNKS,
@@ -246,10 +326,19 @@ def main() -> int:
         f"{ingest_ratio:.2e}; waiting for embeddings: {r['embedding_share']:.0%} of ingest time"
     )
     print(
-        f"  extraction + chunking alone: {r['prepare_pages_per_s']} pages/s; the embedding "
-        f"model alone on the same chunks: {r['model_only_pages_per_s']} pages/s "
-        f"(ingest / model-only = {r['pages_per_s'] / r['model_only_pages_per_s']:.2f})"
+        f"  extraction + chunking alone: {r['prepare_pages_per_s']} pages/s; llama_decode alone "
+        f"is {r['decode_share']:.0%} of ingest time"
     )
+    print(f"  {'same chunks, embedding only':34} {'pages/s':>8} {'ingest / it':>12}")
+    print(f"  {'hearth ingest (whole pipeline)':34} {r['pages_per_s']:8.2f} {1:12.2f}")
+    for name, rate in r["paths_pages_per_s"].items():
+        print(f"  {name:34} {rate:8.2f} {r['pages_per_s'] / rate:12.2f}")
+    per_page = r["tokens"] / r["pages"]
+    for t, rate in r["decode_tokens_per_s"].items():
+        print(
+            f"  llama_decode alone, {t}: {rate} tokens/s = {rate / per_page:.1f} pages/s "
+            f"({per_page:.0f} tokens a page)"
+        )
     print(
         f"search at {r['search_chunks']} chunks: p50 {r['search_ms_p50']} ms, "
         f"p95 {r['search_ms_p95']} ms "

@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from hearth.engine.base import TokenLogprob
+from hearth.engine.grammar import llama_grammar
 from hearth.errors import BadRequest
 
 
@@ -52,15 +53,14 @@ def grammar_for(
     response_format: TextFormat | JsonObjectFormat | JsonSchemaResponse | None,
 ) -> str | None:
     """The GBNF that holds an answer to the format; None for free text."""
-    from llama_cpp import llama_grammar  # the engine's own converter, not a copy of it
-
     if response_format is None or isinstance(response_format, TextFormat):
         return None
+    converter = llama_grammar()
     if isinstance(response_format, JsonObjectFormat):
-        return str(llama_grammar.JSON_GBNF)
+        return str(converter.JSON_GBNF)
     schema = json.dumps(response_format.json_schema.schema_)
     try:
-        return str(llama_grammar.json_schema_to_gbnf(schema))
+        return str(converter.json_schema_to_gbnf(schema))
     except Exception as exc:  # the converter raises what it likes for what it cannot do
         raise BadRequest(
             f"This JSON schema cannot be enforced: {exc or type(exc).__name__}.",

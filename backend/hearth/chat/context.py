@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from hearth.engine.base import ChatMessage
-from hearth.engine.llama import ContextOverflow
+from hearth.engine.base import ChatMessage, ContextOverflow
 
 
 def fit_history(

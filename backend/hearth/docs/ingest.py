@@ -4,6 +4,10 @@ Per file, in this order: hash; skip if indexed with the same hash; extract (a ba
 its reason and the batch goes on); chunk; embed in batches (progress, cancel); swap the
 document's chunks in the vector store; record the document. A cancelled or crashed file
 leaves its previous state untouched, and its row `pending` if it is new, so the next run does it.
+
+The reading half of a file (hash, extract, chunk: no writes) runs one file ahead, while the
+file before it embeds, so the embedding model never waits for a PDF parser between files.
+Everything that writes stays in file order.
 """
 
 from __future__ import annotations
@@ -12,13 +16,13 @@ import asyncio
 import logging
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from hearth.docs.catalog import DocCatalog
-from hearth.docs.chunking import chunk_sections
+from hearth.docs.chunking import Chunk, chunk_sections
 from hearth.docs.embedder import BATCH, Embedder
-from hearth.docs.extract import SUPPORTED, Unusable, extract, kind_for
+from hearth.docs.extract import SUPPORTED, Extracted, Unusable, extract, kind_for
 from hearth.docs.identity import ModelIdentity, ReindexRequired, reindex_message
 from hearth.docs.jobs import FileResult, IngestJob
 from hearth.docs.records import DocDocument, DocLibrary
@@ -27,8 +31,8 @@ from hearth.files import file_kind, sha256_file
 
 log = logging.getLogger(__name__)
 
-# llama-cpp-python's Llama.embed truncates each input to n_batch, 512 by default, which is also
-# BERT's trained context; chunks stay below it with room for [CLS]/[SEP] and a task prefix.
+# The embedder (hearth.engine.embedding) truncates each input to the model's trained window,
+# 512 for BERT; chunks stay below it with room for [CLS]/[SEP] and a task prefix, so none is cut.
 EMBED_INPUT_TOKENS = 512
 _RESERVED_TOKENS = 16
 
@@ -37,6 +41,24 @@ _RESERVED_TOKENS = 16
 class Target:
     path: Path
     explicit: bool  # chosen by hand (sniffed if of an unknown type) vs found in a folder
+
+
+@dataclass
+class Prepared:
+    """A file read, not yet written anywhere: what the ahead-of-time half found."""
+
+    target: Target
+    known: DocDocument | None
+    sha: str | None = None
+    size: int | None = None
+    problem: Unusable | None = None
+    extracted: Extracted | None = None
+    chunks: list[Chunk] = field(default_factory=list)
+
+    @property
+    def unchanged(self) -> bool:
+        known = self.known
+        return bool(known and known.status == "indexed" and known.sha256 == self.sha)
 
 
 def chunk_budget(configured: int, context_length: int | None) -> int:
@@ -162,15 +184,28 @@ class Ingestor:
             job.add_result(
                 FileResult(document.path, document.name, "removed", document_id=document.id)
             )
-        for target in targets:
-            if job.cancel_requested:
-                return
-            job.current = str(target.path)
-            job.progress()
-            done = await self._one(job, library, identity, count, target)
-            if done is None:  # cancelled mid-file
-                return
-            job.add_result(done)
+        size_tokens = chunk_budget(self.chunk_tokens, identity.context_length)
+
+        def prepare(target: Target) -> asyncio.Task[Prepared]:
+            return asyncio.create_task(self._prepare(library, count, size_tokens, target))
+
+        ahead = prepare(targets[0]) if targets else None
+        try:
+            for i, target in enumerate(targets):
+                if job.cancel_requested:
+                    return
+                job.current = str(target.path)
+                job.progress()
+                assert ahead is not None
+                prepared = await ahead
+                ahead = prepare(targets[i + 1]) if i + 1 < len(targets) else None
+                done = await self._index(job, library, identity, prepared)
+                if done is None:  # cancelled mid-file
+                    return
+                job.add_result(done)
+        finally:
+            if ahead is not None:  # read for nothing: cancelled, or a file before it crashed
+                _discard(ahead)
 
     def _reset(self, library: DocLibrary, identity: ModelIdentity) -> None:
         """Re-index: drop every vector of the old model before a single new one is written."""
@@ -182,31 +217,55 @@ class Ingestor:
         self.vectors.delete_document(document.library_id, document.id)
         self.catalog.delete_document(document.library_id, document.id)
 
-    async def _one(
+    async def _prepare(
+        self,
+        library: DocLibrary,
+        count: Callable[[str], int],
+        size_tokens: int,
+        target: Target,
+    ) -> Prepared:
+        """Hash, extract and chunk one file; reads only, so it may run ahead of file order."""
+        path = target.path
+        known = await asyncio.to_thread(self.catalog.document_at, library.id, str(path))
+        prepared = Prepared(target, known)
+        try:
+            prepared.sha, prepared.size = await asyncio.to_thread(_hash, path)
+        except OSError as exc:
+            prepared.problem = Unusable(
+                "unreadable", f"The file cannot be read: {exc.strerror or exc}."
+            )
+            return prepared
+        if prepared.unchanged:
+            return prepared
+        try:
+            prepared.extracted = await asyncio.to_thread(extract, path)
+            prepared.chunks = await asyncio.to_thread(
+                chunk_sections,
+                prepared.extracted.sections,
+                count,
+                size_tokens,
+                self.chunk_overlap,
+            )
+        except Unusable as problem:
+            prepared.problem = problem
+        return prepared
+
+    async def _index(
         self,
         job: IngestJob,
         library: DocLibrary,
         identity: ModelIdentity,
-        count: Callable[[str], int],
-        target: Target,
+        prepared: Prepared,
     ) -> FileResult | None:
-        path = target.path
-        key = str(path)
-        known = await asyncio.to_thread(self.catalog.document_at, library.id, key)
-        name = known.name if known else path.name
-        try:
-            sha, size = await asyncio.to_thread(_hash, path)
-        except OSError as exc:
-            return await self._failed(
-                library,
-                key,
-                name,
-                known,
-                None,
-                None,
-                Unusable("unreadable", f"The file cannot be read: {exc.strerror or exc}."),
-            )
-        if known and known.status == "indexed" and known.sha256 == sha:
+        """Embed and store one prepared file, or record why not; None when cancelled."""
+        key = str(prepared.target.path)
+        known = prepared.known
+        name = known.name if known else prepared.target.path.name
+        sha, size = prepared.sha, prepared.size
+        if prepared.problem is not None:
+            return await self._failed(library, key, name, known, sha, size, prepared.problem)
+        if prepared.unchanged:
+            assert known is not None
             return FileResult(
                 key,
                 name,
@@ -215,14 +274,8 @@ class Ingestor:
                 pages=known.pages or 0,
                 document_id=known.id,
             )
-        try:
-            extracted = await asyncio.to_thread(extract, path)
-            size_tokens = chunk_budget(self.chunk_tokens, identity.context_length)
-            chunks = await asyncio.to_thread(
-                chunk_sections, extracted.sections, count, size_tokens, self.chunk_overlap
-            )
-        except Unusable as problem:
-            return await self._failed(library, key, name, known, sha, size, problem)
+        extracted, chunks = prepared.extracted, prepared.chunks
+        assert extracted is not None
         if known is None:
             known = await asyncio.to_thread(
                 self.catalog.save_document,
@@ -298,6 +351,14 @@ class Ingestor:
         return FileResult(
             key, name, "failed", problem.code, problem.message, document_id=document.id
         )
+
+
+def _discard(task: asyncio.Task) -> None:
+    """Drop a task unread, without asyncio logging an exception that nobody retrieved."""
+    if not task.done():
+        task.cancel()
+    elif not task.cancelled():
+        task.exception()
 
 
 def _hash(path: Path) -> tuple[str, int]:

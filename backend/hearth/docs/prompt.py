@@ -14,8 +14,7 @@ from typing import TypeVar
 
 from hearth.chat.context import fit_history
 from hearth.docs.vectors import Hit
-from hearth.engine.base import ChatMessage
-from hearth.engine.llama import ContextOverflow
+from hearth.engine.base import ChatMessage, ContextOverflow
 
 INSTRUCTIONS = (
     "Answer the question using the numbered excerpts from the user's documents below. "

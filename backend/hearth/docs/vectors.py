@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from hearth import heavy
 from hearth.errors import HearthError
 
 log = logging.getLogger(__name__)
@@ -64,8 +65,9 @@ def _explicit_ef_class():
     """Built on first use, so that defining it does not import chromadb."""
     if _EF_CLASS:
         return _EF_CLASS[0]
-    from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
-    from chromadb.utils.embedding_functions import register_embedding_function
+    with heavy.imports():
+        from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
+        from chromadb.utils.embedding_functions import register_embedding_function
 
     @register_embedding_function
     class ExplicitVectorsOnly(EmbeddingFunction[Documents]):
@@ -109,25 +111,26 @@ class VectorStore:
 
     def _chroma(self) -> Any:
         if self._client is None:
-            import chromadb
-            from chromadb.config import Settings as ChromaSettings
-
             self.path.mkdir(parents=True, exist_ok=True)
-            self._client = chromadb.PersistentClient(
-                path=str(self.path),
-                settings=ChromaSettings(anonymized_telemetry=False, allow_reset=False),
-            )
-            self._ef = _explicit_ef_class()()
+            # The client imports its components by name as it builds them: all under the lock.
+            with heavy.imports():
+                import chromadb
+                from chromadb.config import Settings as ChromaSettings
+
+                self._client = chromadb.PersistentClient(
+                    path=str(self.path),
+                    settings=ChromaSettings(anonymized_telemetry=False, allow_reset=False),
+                )
+                self._ef = _explicit_ef_class()()
             log.info("vector store at %s", self.path)
         return self._client
 
     def _get(self, library_id: str) -> Any | None:
+        client = self._chroma()
         from chromadb.errors import NotFoundError
 
         try:
-            return self._chroma().get_collection(
-                collection_name(library_id), embedding_function=self._ef
-            )
+            return client.get_collection(collection_name(library_id), embedding_function=self._ef)
         except NotFoundError:
             return None
 
@@ -193,10 +196,12 @@ class VectorStore:
 
     def drop(self, library_id: str) -> None:
         """Delete the library's whole collection (library deleted, or re-index)."""
-        from chromadb.errors import NotFoundError
+        with self._lock:
+            client = self._chroma()
+            from chromadb.errors import NotFoundError
 
-        with self._lock, contextlib.suppress(NotFoundError):
-            self._chroma().delete_collection(collection_name(library_id))
+            with contextlib.suppress(NotFoundError):
+                client.delete_collection(collection_name(library_id))
 
     def library_ids(self) -> set[str]:
         """Ids of the libraries that have a collection here (to find leftovers)."""

@@ -9,7 +9,16 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, Field
 
+from hearth.errors import BadRequest
+
 FinishReason = Literal["stop", "length", "stopped", "error"]
+
+
+class ContextOverflow(BadRequest):
+    """A prompt longer than the context window. Here, not in engine/llama.py, so that the chat
+    and documents modules that raise it do not import llama.cpp's numpy at startup."""
+
+    code = "context_overflow"
 
 
 class SamplingParams(BaseModel):
@@ -41,11 +50,24 @@ class SamplingParams(BaseModel):
 
 @dataclass(frozen=True)
 class ChatMessage:
-    role: Literal["system", "user", "assistant"]
+    role: Literal["system", "user", "assistant", "tool"]
     content: str
+    # Only for a chat template that writes tool calls itself (hearth.api.tool_formats): an
+    # assistant's calls as OpenAI sends them (arguments as objects), a tool result's call id and
+    # tool name. Left out of as_dict when unset: templates test whether the keys exist.
+    tool_calls: tuple[dict[str, Any], ...] = ()
+    tool_call_id: str | None = None
+    name: str | None = None
 
-    def as_dict(self) -> dict[str, str]:
-        return {"role": self.role, "content": self.content}
+    def as_dict(self) -> dict[str, Any]:
+        message: dict[str, Any] = {"role": self.role, "content": self.content}
+        if self.tool_calls:
+            message["tool_calls"] = list(self.tool_calls)
+        if self.tool_call_id is not None:
+            message["tool_call_id"] = self.tool_call_id
+        if self.name is not None:
+            message["name"] = self.name
+        return message
 
 
 @dataclass(frozen=True)
@@ -96,8 +118,15 @@ class ChatEngine(Protocol):
     def count_chat_tokens(self, messages: Sequence[ChatMessage]) -> int: ...
 
     def stream_chat(
-        self, messages: Sequence[ChatMessage], params: SamplingParams, cancel: threading.Event
-    ) -> Iterator[Event]: ...
+        self,
+        messages: Sequence[ChatMessage],
+        params: SamplingParams,
+        cancel: threading.Event,
+        tools: Sequence[dict[str, Any]] | None = None,
+    ) -> Iterator[Event]:
+        """`tools` (OpenAI's function tools) go to a chat template that writes them itself;
+        only an engine with such a template (a GGUF's) is given any."""
+        ...
 
     def stream_complete(
         self, prompt: str, params: SamplingParams, cancel: threading.Event

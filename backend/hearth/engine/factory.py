@@ -6,6 +6,7 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from hearth import heavy
 from hearth.engine.base import ChatEngine, EmbeddingEngine
 from hearth.errors import BadRequest, InvalidModel, NotFound
 from hearth.runtime import ggml_backends
@@ -101,7 +102,8 @@ class LocalFactory:
 
     def load_chat(self, model_id: str) -> ChatEngine:
         """Load with the planner's GPU layers; after an out-of-memory, step down and say so."""
-        from hearth.engine.llama import LlamaEngine
+        with heavy.imports():
+            from hearth.engine.llama import LlamaEngine
         from hearth.engine.planner import plan_offload, step_down
         from hearth.errors import ModelLoadError
 
@@ -152,7 +154,8 @@ class LocalFactory:
             self.hardware.record_offload(None)
 
     def load_embedding(self, model_id: str | None) -> EmbeddingEngine:
-        from hearth.engine.llama import LlamaEmbedder
+        with heavy.imports():
+            from hearth.engine.embedding import LlamaEmbedder
 
         if model_id is None:
             found = self._entries("embedding")

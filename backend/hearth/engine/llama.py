@@ -17,9 +17,14 @@ from pathlib import Path
 
 import numpy as np
 
+# Imported with this module, under heavy.imports(): numpy would load ctypeslib lazily, on the
+# first use, in the decode thread.
+from numpy.ctypeslib import as_array
+
 from hearth.engine import llamalog
 from hearth.engine.base import (
     ChatMessage,
+    ContextOverflow,
     EngineInfo,
     Event,
     SamplingParams,
@@ -53,10 +58,6 @@ def usable_threads(wanted: int | None) -> int:
     if not wanted:
         return default_threads()
     return max(1, min(wanted, os.cpu_count() or wanted))
-
-
-class ContextOverflow(BadRequest):
-    code = "context_overflow"
 
 
 def _load_llama(path: Path, **kwargs):
@@ -168,8 +169,10 @@ class LlamaEngine:
             return ""
         return self._model.token_get_text(token)
 
-    def _tokenize_chat(self, messages: Sequence[ChatMessage]) -> tuple[list[int], list[str]]:
-        prompt, stops, added_special = self.template.render(messages)
+    def _tokenize_chat(
+        self, messages: Sequence[ChatMessage], tools: Sequence[dict] | None = None
+    ) -> tuple[list[int], list[str]]:
+        prompt, stops, added_special = self.template.render(messages, tools)
         tokens = self._model.tokenize(prompt.encode("utf-8"), not added_special, True)
         return tokens, stops
 
@@ -179,9 +182,13 @@ class LlamaEngine:
     # -- generation -----------------------------------------------------------------------------
 
     def stream_chat(
-        self, messages: Sequence[ChatMessage], params: SamplingParams, cancel: threading.Event
+        self,
+        messages: Sequence[ChatMessage],
+        params: SamplingParams,
+        cancel: threading.Event,
+        tools: Sequence[dict] | None = None,
     ) -> Iterator[Event]:
-        tokens, stops = self._tokenize_chat(messages)
+        tokens, stops = self._tokenize_chat(messages, tools)
         return self._generate(tokens, params, [*stops, *params.stop], cancel)
 
     def stream_complete(
@@ -218,7 +225,7 @@ class LlamaEngine:
     def row_logits(self, row: int) -> np.ndarray:
         """The logits of batch row `row`: a view, valid until the next decode."""
         raw = self._lib.llama_get_logits_ith(self._ctx.ctx, row)
-        return np.ctypeslib.as_array(raw, shape=(self._n_vocab,))
+        return as_array(raw, shape=(self._n_vocab,))
 
     def sample_from(self, sampler, logits: np.ndarray) -> int:
         """What `llama_sampler_sample` does with a row of the context's logits, done with kept
@@ -314,31 +321,4 @@ class LlamaEngine:
 
     def close(self) -> None:
         self._batcher.close()  # the decode thread stops before the context goes
-        self._llm.close()
-
-
-class LlamaEmbedder:
-    """An embedding model (BERT-style GGUF) loaded beside the chat model."""
-
-    def __init__(self, model_id: str, path: Path, *, n_threads: int | None = None, verbose=False):
-        threads = usable_threads(n_threads)
-        self.model_id = model_id
-        self._llm = _load_llama(
-            path,
-            embedding=True,
-            n_ctx=0,
-            n_threads=threads,
-            n_threads_batch=threads,
-            n_gpu_layers=0,
-            verbose=verbose,
-        )
-        self._lock = threading.Lock()
-
-    def embed(self, texts: Sequence[str]) -> tuple[list[list[float]], int]:
-        with self._lock:
-            n_tokens = sum(len(self._llm.tokenize(t.encode("utf-8"))) for t in texts)
-            vectors = self._llm.embed(list(texts), normalize=True)
-        return [list(map(float, v)) for v in vectors], n_tokens
-
-    def close(self) -> None:
         self._llm.close()

@@ -30,6 +30,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from hearth import heavy
 from hearth.runtime import cpu_variants
 
 log = logging.getLogger(__name__)
@@ -73,7 +74,8 @@ _loaded: Backends | None = None
 
 def import_llama_cpp() -> Any:
     """llama_cpp, with its backends loaded: what every model load in Hearth goes through."""
-    import llama_cpp
+    with heavy.imports():
+        import llama_cpp
 
     ensure_loaded(llama_cpp)
     return llama_cpp

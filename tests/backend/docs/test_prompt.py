@@ -7,8 +7,7 @@ from hearth.docs.chat_context import PreparedDocs
 from hearth.docs.prompt import fit_with_excerpts, source_label, with_excerpts
 from hearth.docs.retrieval import merge_hits
 from hearth.docs.vectors import Hit
-from hearth.engine.base import ChatMessage
-from hearth.engine.llama import ContextOverflow
+from hearth.engine.base import ChatMessage, ContextOverflow
 
 
 def words(messages: list[ChatMessage]) -> int:

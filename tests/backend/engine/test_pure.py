@@ -2,8 +2,7 @@
 
 import pytest
 from hearth.chat.context import fit_history
-from hearth.engine.base import ChatMessage
-from hearth.engine.llama import ContextOverflow
+from hearth.engine.base import ChatMessage, ContextOverflow
 from hearth.engine.llamalog import classify_load_failure
 from hearth.engine.stops import StopMatcher
 
