@@ -43,8 +43,9 @@ class Script:
 class Call:
     model: str
     messages: list[ChatMessage] | None
-    prompt: str | None
+    prompt: str | None  # a completion's prompt, or a chat's as the fake's template wrote it
     params: SamplingParams
+    tools: list[dict] | None = None
 
 
 class FakeEngine:
@@ -53,14 +54,28 @@ class FakeEngine:
         self.model_id = model_id
         self.n_ctx = factory.n_ctx
         self.closed = False
+        # A real GGUF-style chat template, when the test gives the factory one: the API then
+        # treats this engine as it treats a llama.cpp model with that template.
+        source = factory.templates.get(model_id)
+        if source is not None:
+            from hearth.engine.prompt import ChatTemplate
+
+            self.template = ChatTemplate(source, bos_token="<s>", eos_token="</s>")
 
     def count_chat_tokens(self, messages: Sequence[ChatMessage]) -> int:
         return sum(len(m.content.split()) + 4 for m in messages)  # words, plus the template's
 
     def stream_chat(
-        self, messages: Sequence[ChatMessage], params: SamplingParams, cancel: threading.Event
+        self,
+        messages: Sequence[ChatMessage],
+        params: SamplingParams,
+        cancel: threading.Event,
+        tools: Sequence[dict] | None = None,
     ) -> Iterator[Event]:
-        self.factory.calls.append(Call(self.model_id, list(messages), None, params))
+        template = getattr(self, "template", None)
+        prompt = template.render(messages, tools)[0] if template is not None else None
+        tools = list(tools) if tools else None
+        self.factory.calls.append(Call(self.model_id, list(messages), prompt, params, tools))
         return self._play(self.count_chat_tokens(messages), params, cancel)
 
     def stream_complete(
@@ -119,6 +134,7 @@ class FakeFactory:
         self.unloads = 0
         self._scripts: deque[Script] = deque()
         self._lock = threading.Lock()
+        self.templates: dict[str, str] = {}  # model -> GGUF chat template, for models that have one
 
     def enqueue(self, *pieces: str, **how) -> Script:
         script = Script(list(pieces), **how)

@@ -25,9 +25,9 @@ from hearth.api.openai_answers import (
     usage,
 )
 from hearth.api.openai_extras import chat_logprobs, completion_logprobs
-from hearth.api.openai_tools import must_call, parse_call
 from hearth.api.openapi_doc import JSON_OR_SSE
 from hearth.api.sse import frame, sse_response
+from hearth.api.tool_formats import HeldBack
 from hearth.engine.base import Finish, Piece
 from hearth.engine.generation import Generation
 from hearth.errors import HearthError
@@ -58,12 +58,9 @@ async def chat_completions(
         cancel = threading.Event()
         return await _until_hung_up(request, cancel, chat_answer(body, models, settings, cancel))
     setup = chat_setup(body, settings)
-    messages, params, tools = setup.messages, setup.params, setup.tools
-    generation = Generation(
-        models, model_for(models, body.model), lambda e, c: e.stream_chat(messages, params, c)
-    )
+    generation = Generation(models, model_for(models, body.model), setup.start)
     ident, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
-    wants_logprobs = params.logprobs is not None
+    wants_logprobs = setup.params.logprobs is not None
 
     def chunk(delta: dict, reason: str | None = None) -> dict[str, Any]:
         return {
@@ -83,43 +80,39 @@ async def chat_completions(
             sent_role = True
             yield frame(None, chunk({"role": "assistant", "content": ""}))
 
-    # With tools, an answer that may be a call is held back until it is known to be one (then
-    # it goes as one tool_calls delta) or plain text (then what was held goes as content).
-    held: list[Piece] = []
-    holding = bool(tools)
+    def content(piece: Piece) -> bytes:
+        data = chunk({"content": piece.text})
+        if wants_logprobs:
+            data["choices"][0]["logprobs"] = chat_logprobs(piece.logprobs)
+        return frame(None, data)
+
+    # With tools, text that may be (the start of) a call is held back until it is known to be
+    # one (then it goes as one tool_calls delta) or plain text (then it goes as content). The
+    # format is known once the engine has started, before the first piece.
+    held: HeldBack[Piece] | None = None
 
     def render(piece: Piece) -> Iterator[bytes]:
-        nonlocal holding
+        nonlocal held
         yield from role()
-        if holding:
-            held.append(piece)
-            text = "".join(p.text for p in held).lstrip()
-            if not text or text.startswith("{") or must_call(body.tools, body.tool_choice):
-                return
-            holding = False
-            pieces, held[:] = list(held), []
-        else:
-            pieces = [piece]
-        for p in pieces:
-            data = chunk({"content": p.text})
-            if wants_logprobs:
-                data["choices"][0]["logprobs"] = chat_logprobs(p.logprobs)
-            yield frame(None, data)
+        if held is None:
+            held = HeldBack(setup.format if setup.tools else None, setup.required)
+        for p in held.feed(piece):
+            yield content(p)
 
     def end(finish: Finish) -> Iterator[bytes]:
         yield from role()
-        if held:
-            text = "".join(p.text for p in held)
-            call = parse_call(text, tools)
-            if call is not None:
-                delta = {"tool_calls": [{"index": 0, **call}]}
-                yield frame(None, chunk(delta))
-                yield frame(None, chunk({}, "tool_calls"))
-                if body.include_usage:
-                    yield frame(None, {**chunk({}), "choices": [], "usage": usage(finish)})
-                return
-            yield frame(None, chunk({"content": text}))
-        yield frame(None, chunk({}, finish_reason(finish.reason)))
+        answer = setup.read(held.text) if held is not None and not held.free else None
+        if held is not None and answer is not None:
+            before = held.text[held.sent : answer.start]
+            if before.strip():
+                yield frame(None, chunk({"content": before}))
+            calls = [{"index": i, **call} for i, call in enumerate(setup.calls(answer))]
+            yield frame(None, chunk({"tool_calls": calls}))
+            yield frame(None, chunk({}, "tool_calls"))
+        else:
+            for p in held.pending if held is not None else []:
+                yield content(p)
+            yield frame(None, chunk({}, finish_reason(finish.reason)))
         if body.include_usage:
             yield frame(None, {**chunk({}), "choices": [], "usage": usage(finish)})
 

@@ -4,9 +4,11 @@ line of a batch is answered exactly as the same body sent to the route would be.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
@@ -26,15 +28,26 @@ from hearth.api.openai_tools import (
     history_text,
     must_call,
     offered,
-    parse_call,
+    openai_calls,
     system_text,
 )
-from hearth.engine.base import ChatMessage, Finish, SamplingParams
+from hearth.api.tool_formats import (
+    SHAPES,
+    Answer,
+    ToolFormat,
+    detect,
+    parse,
+    template_arguments,
+    template_call_id,
+)
+from hearth.engine.base import ChatEngine, ChatMessage, Event, Finish, SamplingParams
 from hearth.engine.generation import Generation
 from hearth.engine.manager import ModelManager
 from hearth.errors import BadRequest
 from hearth.jsonvalues import INTEGRAL
 from hearth.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 class _Request(BaseModel):
@@ -92,14 +105,43 @@ class _Message(BaseModel):
     name: str | None = Field(default=None, max_length=64)
 
     def chat_message(self) -> ChatMessage:
-        """As the model's template sees it: tool calls and results in words (openai_tools)."""
-        role, text = history_text(
-            "system" if self.role == "developer" else self.role,
-            self.text(),
-            self.tool_calls,
-            self.name,
-        )
+        """As a template without a tool format sees it: calls and results in words (the
+        fallback, openai_tools)."""
+        role, text = history_text(self._role(), self.text(), self.tool_calls, self.name)
         return ChatMessage(role, text)  # type: ignore[arg-type]
+
+    def native_message(self, fmt: ToolFormat, names: dict[str, str]) -> ChatMessage:
+        """As a template with a tool format of its own sees it: an assistant's calls and a tool's
+        result as such. `names`: earlier calls' tools by call id, for the templates that name
+        a result's tool (Hermes 2 Pro's), as OpenAI clients send only the id."""
+        if self.role == "assistant" and self.tool_calls:
+            calls = []
+            for raw in self.tool_calls:
+                function = raw.get("function") or {}
+                ident = raw.get("id") if isinstance(raw.get("id"), str) else None
+                if ident and isinstance(function.get("name"), str):
+                    names[ident] = function["name"]
+                call: dict[str, Any] = {
+                    "type": "function",
+                    "function": {
+                        "name": function.get("name"),
+                        "arguments": template_arguments(function.get("arguments")),
+                    },
+                }
+                if ident:
+                    call["id"] = template_call_id(fmt, ident)
+                calls.append(call)
+            return ChatMessage("assistant", self.text(), tool_calls=tuple(calls))
+        if self.role == "tool":
+            ident = self.tool_call_id
+            name = self.name or (names.get(ident) if ident else None)
+            return ChatMessage(
+                "tool", self.text(), tool_call_id=template_call_id(fmt, ident), name=name
+            )
+        return ChatMessage(self._role(), self.text())  # type: ignore[arg-type]
+
+    def _role(self) -> str:
+        return "system" if self.role == "developer" else self.role
 
     def text(self) -> str:
         if isinstance(self.content, list):
@@ -160,26 +202,59 @@ def usage(finish: Finish) -> dict[str, int]:
     }
 
 
-@dataclass(frozen=True)
+@dataclass
 class ChatSetup:
-    """What the engine is given for a chat request, streamed or not."""
+    """What the engine is given for a chat request, streamed or not. How tools reach the model
+    is decided once the engine is known (`start`): a model whose chat template writes tool calls
+    in a format Hearth reads (tool_formats) is given the tools, past calls and results through
+    that template, any other the fallback's words (openai_tools)."""
 
-    messages: list[ChatMessage]
-    params: SamplingParams
-    tools: list[Tool]
+    body: ChatCompletionRequest
+    system_prompt: str | None  # Hearth's default, for a request that brings none
+    fallback: list[ChatMessage]  # the messages for a model without a tool format
+    params: SamplingParams  # with the fallback's call grammar when a call is required
+    tools: list[Tool]  # those offered: none for tool_choice "none"
+    required: bool
+    format: ToolFormat = "generic"  # the format the answer is read in, once started
+
+    def start(self, engine: ChatEngine, cancel: threading.Event) -> Iterator[Event]:
+        """The engine's stream for this request (the job a Generation runs)."""
+        # Only a GGUF model has a chat template of its own; remote and scripted engines do not.
+        template = getattr(engine, "template", None)
+        detection = detect(getattr(template, "source", None))
+        if not detection.native:
+            return engine.stream_chat(self.fallback, self.params, cancel)
+        self.format = detection.format
+        log.debug("tools for %s: %s", engine.model_id, detection.reason)
+        names: dict[str, str] = {}
+        messages = [m.native_message(self.format, names) for m in self.body.messages]
+        params = self.params
+        if self.required:
+            grammar = call_grammar(self.tools, SHAPES[self.format])
+            params = params.model_copy(update={"grammar": grammar})
+        specs = [t.model_dump(exclude_none=True) for t in self.tools]
+        return engine.stream_chat(
+            _with_system(messages, self.system_prompt), params, cancel, tools=specs or None
+        )
+
+    def read(self, text: str) -> Answer | None:
+        """The answer as calls to the tools offered; None when it is text."""
+        if not self.tools:
+            return None
+        return parse(self.format, text, {t.function.name for t in self.tools})
+
+    def calls(self, answer: Answer) -> list[dict[str, Any]]:
+        return openai_calls(answer, self.format)
 
 
 def chat_setup(body: ChatCompletionRequest, settings: Settings) -> ChatSetup:
-    """The messages (the default system prompt, the tools described), the sampling and the
-    tools offered; a required call that a response_format would also shape is refused."""
-    messages = [m.chat_message() for m in body.messages]
-    default_system = settings.system_prompt
-    if default_system and all(m.role != "system" for m in messages):
-        messages.insert(0, ChatMessage("system", default_system))
+    """The request checked before it waits in line: the tools offered, and a required call
+    that a response_format would also shape refused."""
+    messages = _with_system([m.chat_message() for m in body.messages], settings.system_prompt)
     params = body.sampling()
     tools = offered(body.tools, body.tool_choice)
+    required = bool(tools) and must_call(body.tools, body.tool_choice)
     if tools:
-        required = must_call(body.tools, body.tool_choice)
         messages = _with_tools(messages, system_text(tools, required))
         if required:
             if params.grammar is not None:
@@ -187,8 +262,15 @@ def chat_setup(body: ChatCompletionRequest, settings: Settings) -> ChatSetup:
                     "A required tool call and a response_format cannot both shape one answer.",
                     code="invalid_request",
                 )
+            # Built now, for any model: a schema the grammar cannot hold is refused at once.
             params = params.model_copy(update={"grammar": call_grammar(tools)})
-    return ChatSetup(messages, params, tools)
+    return ChatSetup(body, settings.system_prompt, messages, params, tools, required)
+
+
+def _with_system(messages: list[ChatMessage], default: str | None) -> list[ChatMessage]:
+    if default and all(m.role != "system" for m in messages):
+        return [ChatMessage("system", default), *messages]
+    return messages
 
 
 def _with_tools(messages: list[ChatMessage], tools_text: str) -> list[ChatMessage]:
@@ -206,19 +288,17 @@ async def chat_answer(
 ) -> dict[str, Any]:
     """The whole chat.completion; `cancel` stops it (the answer so far is then returned)."""
     setup = chat_setup(body, settings)
-    messages, params, tools = setup.messages, setup.params, setup.tools
-    generation = Generation(
-        models,
-        model_for(models, body.model),
-        lambda e, c: e.stream_chat(messages, params, c),
-        cancel,
-    )
+    params = setup.params
+    generation = Generation(models, model_for(models, body.model), setup.start, cancel)
     ident, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
     await generation.run()
-    call = parse_call(generation.text, tools) if tools else None
-    message: dict[str, Any] = {"role": "assistant", "content": generation.text}
-    if call is not None:
-        message = {"role": "assistant", "content": None, "tool_calls": [call]}
+    text = generation.text
+    answer = setup.read(text)
+    message: dict[str, Any] = {"role": "assistant", "content": text}
+    if answer is not None:
+        before = text[: answer.start].strip()
+        message = {"role": "assistant", "content": before or None}
+        message["tool_calls"] = setup.calls(answer)
     return {
         "id": ident,
         "object": "chat.completion",
@@ -232,7 +312,7 @@ async def chat_answer(
                 if params.logprobs is not None
                 else None,
                 "finish_reason": "tool_calls"
-                if call is not None
+                if answer is not None
                 else finish_reason(generation.finish.reason),
             }
         ],

@@ -1,17 +1,21 @@
-"""OpenAI's `tools` for models without a tool-calling template of their own (Hearth's
-documented fallback, after llama-server's generic format): the tools are described in a system
-message, a call is the whole answer as JSON `{"name": ..., "arguments": {...}}`, and when a call
-is required (`tool_choice` "required" or one named function) a grammar built from the tools'
-JSON schemas makes the answer exactly such a call. Pure, but for the grammar converter."""
+"""OpenAI's `tools`: the request's shapes, and Hearth's documented fallback for models whose
+chat template has no tool format of its own (after llama-server's generic format): the tools are
+described in a system message, a call is the whole answer as JSON `{"name": ..., "arguments":
+{...}}`. When a call is required (`tool_choice` "required" or one named function) a grammar built
+from the tools' JSON schemas makes the answer exactly one call, in the fallback's shape or in a
+native format's (tool_formats). Pure, but for the grammar converter."""
 
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from hearth.api.tool_formats import SHAPES, Answer, CallShape, ToolFormat, template_arguments
+from hearth.engine.grammar import llama_grammar
 from hearth.errors import BadRequest
 
 MAX_TOOLS = 64
@@ -85,16 +89,16 @@ def system_text(tools: list[Tool], required: bool) -> str:
     )
 
 
-def call_schema(tools: list[Tool]) -> dict[str, Any]:
+def call_schema(tools: list[Tool], arguments_key: str = "arguments") -> dict[str, Any]:
     """JSON schema of exactly one call to one of `tools`."""
     calls = [
         {
             "type": "object",
             "properties": {
                 "name": {"const": t.function.name},
-                "arguments": t.function.parameters or {"type": "object"},
+                arguments_key: t.function.parameters or {"type": "object"},
             },
-            "required": ["name", "arguments"],
+            "required": ["name", arguments_key],
             "additionalProperties": False,
         }
         for t in tools
@@ -102,36 +106,48 @@ def call_schema(tools: list[Tool]) -> dict[str, Any]:
     return calls[0] if len(calls) == 1 else {"anyOf": calls}
 
 
-def call_grammar(tools: list[Tool]) -> str:
-    from llama_cpp import llama_grammar
-
+def call_grammar(tools: list[Tool], shape: CallShape = SHAPES["generic"]) -> str:
+    """The GBNF of exactly one call to one of `tools`, written in `shape`."""
+    schema = call_schema(tools, shape.arguments_key)
+    if shape.in_list:
+        schema = {"type": "array", "items": schema, "minItems": 1, "maxItems": 1}
     try:
-        return str(llama_grammar.json_schema_to_gbnf(json.dumps(call_schema(tools))))
+        grammar = str(llama_grammar().json_schema_to_gbnf(json.dumps(schema)))
     except Exception as exc:
         raise BadRequest(
             f"These tools' parameter schemas cannot be enforced: {exc or type(exc).__name__}.",
             code="unsupported_schema",
         ) from None
+    if not (shape.before or shape.after):
+        return grammar
+    # The converter names its top rule "root" and no other rule refers to it; the call becomes a
+    # rule of its own between the format's literal text.
+    renamed = re.sub(r"(?m)^root ::=", "tool-call ::=", grammar)
+    parts = [_literal(shape.before), "tool-call", _literal(shape.after)]
+    return "root ::= " + " ".join(p for p in parts if p) + "\n" + renamed
 
 
-def parse_call(text: str, tools: list[Tool]) -> dict[str, Any] | None:
-    """The answer as an OpenAI `tool_calls` entry when it is a call to one of `tools`."""
-    stripped = text.strip()
-    if not stripped.startswith("{"):
-        return None
-    try:
-        data = json.loads(stripped)
-    except ValueError:
-        return None
-    names = {t.function.name for t in tools}
-    if not isinstance(data, dict) or data.get("name") not in names:
-        return None
-    arguments = data.get("arguments", {})
-    return {
-        "id": f"call_{uuid.uuid4().hex[:24]}",
-        "type": "function",
-        "function": {"name": data["name"], "arguments": json.dumps(arguments, ensure_ascii=False)},
-    }
+def _literal(text: str) -> str:
+    return json.dumps(text) if text else ""  # a GBNF string literal escapes as JSON does
+
+
+def new_call_id(fmt: ToolFormat) -> str:
+    """An id for a call the model made; Mistral's templates take back only nine letters/digits."""
+    if fmt == "mistral":
+        return uuid.uuid4().hex[:9]
+    return f"call_{uuid.uuid4().hex[:24]}"
+
+
+def openai_calls(answer: Answer, fmt: ToolFormat) -> list[dict[str, Any]]:
+    """The calls as OpenAI's `tool_calls` entries."""
+    return [
+        {
+            "id": call.id or new_call_id(fmt),
+            "type": "function",
+            "function": {"name": call.name, "arguments": call.arguments},
+        }
+        for call in answer.calls
+    ]
 
 
 def history_text(
@@ -144,18 +160,9 @@ def history_text(
         calls = [
             {
                 "name": c.get("function", {}).get("name"),
-                "arguments": _arguments(c.get("function", {}).get("arguments")),
+                "arguments": template_arguments(c.get("function", {}).get("arguments")),
             }
             for c in tool_calls
         ]
         return "assistant", json.dumps(calls[0] if len(calls) == 1 else calls, ensure_ascii=False)
     return message_role, content
-
-
-def _arguments(raw: Any) -> Any:
-    if isinstance(raw, str):
-        try:
-            return json.loads(raw)
-        except ValueError:
-            return raw
-    return raw

@@ -35,7 +35,11 @@ class RemoteEngine:
         return sum(len(m.content) // CHARS_PER_TOKEN + 4 for m in messages)
 
     def stream_chat(
-        self, messages: Sequence[ChatMessage], params: SamplingParams, cancel: threading.Event
+        self,
+        messages: Sequence[ChatMessage],
+        params: SamplingParams,
+        cancel: threading.Event,
+        tools: Sequence[dict[str, Any]] | None = None,  # never given: no template of its own here
     ) -> Iterator[Event]:
         body = {"messages": [m.as_dict() for m in messages], **self._params(params)}
         return self._stream("/chat/completions", body, cancel, lambda c: c["delta"].get("content"))

@@ -187,11 +187,6 @@ def test_an_answer_that_reaches_max_tokens_ends_with_length(fake_hearth):
 # -- /v1 with the official client -------------------------------------------------------------
 
 
-@pytest.fixture
-def v1(fake_hearth):
-    return openai.OpenAI(base_url=f"{fake_hearth.url}/v1", api_key=fake_hearth.token, max_retries=0)
-
-
 HELLO = [{"role": "user", "content": "Hello"}]
 
 

@@ -9,25 +9,7 @@ import json
 import openai
 import pytest
 
-WEATHER = {
-    "type": "function",
-    "function": {
-        "name": "get_weather",
-        "description": "Today's weather in a city",
-        "parameters": {
-            "type": "object",
-            "properties": {"city": {"type": "string", "enum": ["Paris", "Rome"]}},
-            "required": ["city"],
-            "additionalProperties": False,
-        },
-    },
-}
-ASK = [{"role": "user", "content": "What is the weather in Paris?"}]
-
-
-@pytest.fixture
-def v1(fake_hearth):
-    return openai.OpenAI(base_url=f"{fake_hearth.url}/v1", api_key=fake_hearth.token, max_retries=0)
+from tests.backend.api.tool_requests import ASK, WEATHER
 
 
 def test_a_call_shaped_answer_is_a_tool_call_and_the_model_is_told_the_tools(v1, fake_hearth):
