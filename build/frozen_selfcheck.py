@@ -14,8 +14,14 @@ import tempfile
 from collections.abc import Callable
 from typing import Any
 
-# Must not be importable from the bundle (backend.spec excludes them).
-EXCLUDED = ("onnxruntime", "torch", "tensorflow", "scipy", "kubernetes")
+# Must not be importable from the bundle (backend.spec excludes them): heavy frameworks, and what
+# was left out for size (gRPC and protobuf of chromadb's tracing exporter, httpx's CLI, requests).
+EXCLUDED = (
+    "onnxruntime", "torch", "tensorflow", "scipy", "kubernetes",
+    "grpc", "google.protobuf", "rich", "pygments", "requests", "numpy.random",
+)  # fmt: skip
+# chromadb imports it at import time; the bundle holds build/otlp_exporter_stub.py in its place.
+OTLP_TRACE_EXPORTER = "opentelemetry.exporter.otlp.proto.grpc.trace_exporter"
 
 
 def check_chromadb() -> dict[str, Any]:
@@ -69,13 +75,25 @@ def check_llama_cpp(model: str | None) -> dict[str, Any]:
     return result
 
 
+def _importable(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except ModuleNotFoundError:  # a parent package is absent too
+        return False
+
+
 def check_excluded() -> dict[str, Any]:
     if not getattr(sys, "frozen", False):
         return {"skipped": "not frozen: a source environment may have them installed"}
-    present = [name for name in EXCLUDED if importlib.util.find_spec(name) is not None]
+    present = [name for name in EXCLUDED if _importable(name)]
     if present:
-        raise RuntimeError(f"excluded frameworks are importable: {', '.join(present)}")
-    return {"absent": list(EXCLUDED)}
+        raise RuntimeError(f"excluded modules are importable: {', '.join(present)}")
+    import chromadb.telemetry.opentelemetry  # noqa: F401  (imports the exporter)
+
+    exporter = sys.modules[OTLP_TRACE_EXPORTER]
+    if not getattr(exporter, "HEARTH_STAND_IN", False):
+        raise RuntimeError(f"{OTLP_TRACE_EXPORTER} is the real exporter, not Hearth's stand-in")
+    return {"absent": list(EXCLUDED), "stand_in": OTLP_TRACE_EXPORTER}
 
 
 def _run(name: str, check: Callable[[], dict[str, Any]], report: dict[str, Any]) -> bool:
