@@ -16,10 +16,11 @@ UI_SOURCES := $(shell find frontend/src frontend/public -type f 2>/dev/null) fro
 
 FROZEN := dist/hearth-backend/hearth-backend
 FROZEN_SOURCES := backend.spec build/hearth_backend_entry.py build/bundle_runtime.py \
-	build/frozen_selfcheck.py $(shell find backend/hearth -name '*.py' -o -name '*.json')
+	build/frozen_selfcheck.py build/strip_libraries.py build/otlp_exporter_stub.py build/bundle_size.py \
+	$(shell find backend/hearth -name '*.py' -o -name '*.json')
 
 .PHONY: setup ui run test test-py test-oldest-cpu test-node test-ui test-e2e lint bench clean frozen \
-	installer-backend
+	installer-backend installer-starter
 
 setup: $(STAMP) $(NPM_STAMP) $(UI)
 
@@ -55,6 +56,11 @@ $(FROZEN): $(STAMP) $(UI) $(FROZEN_SOURCES)
 # Release build: the same CPU runtime wheel, unpacked fresh from build/build-cpu-runtime's cache.
 installer-backend: $(STAMP) $(UI)
 	$(PY) build/build-backend
+
+# The starter model for an installer to carry (build/starter/, picked up by package.json), so
+# that a PC that is never online can chat at its first run: fetched and checked against its pin.
+installer-starter: $(STAMP)
+	HEARTH_MODELS_DIR=$(abspath build/starter) $(PY) -m hearth models provision-starter
 
 # Electron where it is installed, else the same UI in the browser (web mode).
 run: setup

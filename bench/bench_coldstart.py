@@ -12,6 +12,7 @@ prints the bundle's size and which heavy modules the source backend imports befo
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -23,7 +24,9 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 REPO = Path(__file__).resolve().parent.parent
 BUNDLE = REPO / "dist" / "hearth-backend"
@@ -63,39 +66,46 @@ def _healthy(port: int, deadline: float) -> bool:
     return False
 
 
+@contextlib.contextmanager
+def healthy(
+    command: list[str], env: dict[str, str], cwd: Path, stderr: IO[str]
+) -> Iterator[tuple[int, float]]:
+    """The backend spawned and answering /health: its port and the spawn's perf_counter time.
+    Stopped (SIGTERM, then SIGKILL) on the way out."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, stderr=stderr, text=True, cwd=cwd
+    )
+    try:
+        assert proc.stdout is not None
+        port = None
+        for line in proc.stdout:
+            match = re.search(r'"event":\s*"listening",\s*"port":\s*(\d+)', line)
+            if match:
+                port = int(match.group(1))
+                break
+        if port is None or not _healthy(port, started + 120):
+            raise RuntimeError(f"{command[0]} never became healthy")
+        yield port, started
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 def cold_start(command: list[str], extra_env: dict[str, str] | None = None) -> tuple[float, str]:
     """Seconds from spawn to /health 200 on a fresh data dir; and the backend's stderr."""
     with tempfile.TemporaryDirectory(prefix="hearth-bench-") as tmp:
         data = Path(tmp) / "data"
         stderr_path = Path(tmp) / "stderr"
-        with stderr_path.open("w") as stderr:
-            started = time.perf_counter()
-            proc = subprocess.Popen(
-                command,
-                env=_env(data, extra_env),
-                stdout=subprocess.PIPE,
-                stderr=stderr,
-                text=True,
-                cwd=tmp,
-            )
-            try:
-                assert proc.stdout is not None
-                port = None
-                for line in proc.stdout:
-                    match = re.search(r'"event":\s*"listening",\s*"port":\s*(\d+)', line)
-                    if match:
-                        port = int(match.group(1))
-                        break
-                if port is None or not _healthy(port, started + 120):
-                    raise RuntimeError(f"{command[0]} never became healthy")
-                elapsed = time.perf_counter() - started
-            finally:
-                proc.send_signal(signal.SIGTERM)
-                try:
-                    proc.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
+        with (
+            stderr_path.open("w") as stderr,
+            healthy(command, _env(data, extra_env), Path(tmp), stderr) as (_, started),
+        ):
+            elapsed = time.perf_counter() - started
         return elapsed, stderr_path.read_text(errors="replace")
 
 

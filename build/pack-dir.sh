@@ -30,14 +30,19 @@ if [[ ! -x "$BACKEND/hearth-backend" ]]; then
   echo "placeholder" >"$BACKEND/_internal/base_library.zip"
 fi
 
+# The starter model an installer may carry (build/starter/, filled by `make installer-starter`),
+# installed by the backend at its first start with no network (hearth.library.starter).
+STARTER="${HEARTH_PACK_STARTER:-$ROOT/build/starter}"
+
 CONFIG="$WORK/electron-builder.json"
-node - "$CONFIG" "$OUT" "$STAND_IN" "$BACKEND" <<'NODE'
+node - "$CONFIG" "$OUT" "$STAND_IN" "$BACKEND" "$STARTER" <<'NODE'
 const fs = require('node:fs');
-const [config, out, electronDist, backend] = process.argv.slice(2);
+const [config, out, electronDist, backend, starter] = process.argv.slice(2);
 const build = JSON.parse(fs.readFileSync('package.json', 'utf8')).build;
 build.directories = { ...build.directories, output: out };
 build.electronDist = electronDist;
-build.extraResources = build.extraResources.map((entry) => (entry.to === 'backend' ? { ...entry, from: backend } : entry));
+const swap = { backend, 'backend/starter': starter };
+build.extraResources = build.extraResources.map((entry) => (entry.to in swap ? { ...entry, from: swap[entry.to] } : entry));
 fs.writeFileSync(config, JSON.stringify(build, null, 2));
 NODE
 
@@ -45,14 +50,14 @@ rm -rf "$OUT/linux-unpacked"
 ELECTRON_SKIP_BINARY_DOWNLOAD=1 npx --no-install electron-builder --dir --linux --x64 --publish never --config "$CONFIG"
 
 APP="$OUT/linux-unpacked"
-node - "$APP" <<'NODE'
+node - "$APP" "$STARTER" <<'NODE'
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
 const asar = require('@electron/asar');
 const { backendCommand } = require('./electron/supervisor/command');
 
-const app = process.argv[2];
+const [app, starter] = process.argv.slice(2);
 const resources = path.join(app, 'resources');
 const isExecutable = (file) => (fs.statSync(file).mode & 0o111) !== 0;
 
@@ -82,5 +87,10 @@ for (const entry of entries) {
 }
 const manifest = JSON.parse(asar.extractFile(path.join(resources, 'app.asar'), 'package.json').toString());
 assert.equal(manifest.main, 'electron/main.js');
+// A carried starter model sits where the frozen backend looks: starter/ beside its executable.
+const ggufs = (dir) => (fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.gguf')).sort() : []);
+const carried = ggufs(starter);
+assert.deepEqual(ggufs(path.join(path.dirname(command), 'starter')), carried, 'the carried starter model');
+console.log(`pack-dir: starter model ${carried.length ? `carried: ${carried.join(', ')}` : 'not carried'}`);
 console.log(`pack-dir: layout OK (${app})`);
 NODE

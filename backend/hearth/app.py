@@ -18,7 +18,7 @@ from pydantic_core.core_schema import ErrorType
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import hearth
-from hearth import api_server, paths
+from hearth import api_server, heavy, paths
 from hearth.api import admin, batches, capabilities, chat, conversations, openai, system
 from hearth.api import documents as documents_api
 from hearth.api import keys as keys_api
@@ -42,6 +42,7 @@ from hearth.keys.store import FILENAME as KEYS_FILE
 from hearth.keys.store import KeyStore
 from hearth.library.downloads import DownloadManager
 from hearth.library.library import ModelLibrary
+from hearth.library.starter import install_carried
 from hearth.prefs import PrefsStore
 from hearth.runtime import bootstrap
 from hearth.runtime.service import RuntimeService
@@ -64,6 +65,10 @@ def create_app(settings: Settings, token: str, *, factory: EngineFactory | None 
         engine = open_database(settings.db_path)
         library = ModelLibrary(settings.models_dir)
         library.remove_stale_imports()  # temp files of an import a crash interrupted
+        # First run of an installer that carried the starter model: installed before the first
+        # request, so that the first screen already offers it, with no network at all. Every
+        # later start skips this with two stat calls.
+        await _install_carried_starter(library, settings)
         hardware = HardwareService(
             settings.data_dir,
             hearth.__version__,
@@ -102,9 +107,13 @@ def create_app(settings: Settings, token: str, *, factory: EngineFactory | None 
         listener = app.state.api_listener
         with contextlib.suppress(Conflict):  # a busy port: Settings shows why, the app runs on
             await listener.apply(api_server.load(settings.data_dir / api_server.FILENAME))
+        # numpy, off the event loop, once the shell's first /health has its answer; a model
+        # load or ingest sooner imports it itself, under the same lock (hearth/heavy.py).
+        warm_up = asyncio.get_running_loop().call_later(heavy.WARM_UP_DELAY_S, heavy.warm_up)
         try:
             yield
         finally:
+            warm_up.cancel()
             await listener.stop()
             await app.state.batch_runner.stop()  # its running lines stay pending, for next time
             await runtime.stop()
@@ -160,6 +169,16 @@ def create_app(settings: Settings, token: str, *, factory: EngineFactory | None 
         ),
     )
     return app
+
+
+async def _install_carried_starter(library: ModelLibrary, settings: Settings) -> None:
+    try:
+        result = await install_carried(library, settings.starter_dir)
+    except HearthError as exc:  # a full disk: the app starts anyway, with Models to say why
+        log.warning("the carried starter model was not installed: %s", exc.message)
+        return
+    if result.status == "installed":
+        log.info("first run: %s", result.reason)
 
 
 def _request_restart(app: FastAPI) -> None:

