@@ -142,6 +142,8 @@ def main() -> int:
         return 0
     base_tps, base_ttft, base_n = direct()
     runs: dict[str, list[tuple[float, float, int]]] = {"sse": [], "v1": [], "llama": []}
+    cpu: dict[int, float] = {}  # Hearth's CPU seconds per thread over its timed runs
+    hearth_tokens = 0
     with tempfile.TemporaryDirectory() as tmp:
         models = Path(tmp) / "models"
         models.mkdir()
@@ -156,8 +158,13 @@ def main() -> int:
                 via_v1(server.url, server.headers)
                 for _ in range(RUNS):
                     runs["llama"].append(via_v1(url, {}))
+                    before = thread_cpu(server.server_pid)
                     runs["v1"].append(via_v1(server.url, server.headers))
                     runs["sse"].append(via_sse(server))
+                    after = thread_cpu(server.server_pid)
+                    for tid, seconds in after.items():
+                        cpu[tid] = cpu.get(tid, 0.0) + seconds - before.get(tid, 0.0)
+                    hearth_tokens += runs["v1"][-1][2] + runs["sse"][-1][2]
         finally:
             server.stop()
     llama_tps, llama_ttft, llama_n = _median(runs["llama"])
@@ -178,7 +185,30 @@ def main() -> int:
             f"  {name:24}: {tps:7.1f} tok/s  ttft {ttft:6.1f} ms  ({n} tokens)  "
             f"÷ llama-server {tps / llama_tps:.3f}  ttft {ttft - llama_ttft:+.1f} ms"
         )
+    # Where Hearth's per-token time goes: the event loop (the main thread: HTTP, SSE framing,
+    # the hand-off from the engine) against every other thread (llama.cpp's workers, the decode
+    # and generation threads).
+    loop = cpu.get(server.server_pid or -1, 0.0)
+    rest = sum(cpu.values()) - loop
+    print(
+        f"  hearth CPU per token: event loop {1000 * loop / hearth_tokens:.2f} ms, "
+        f"llama.cpp and engine threads {1000 * rest / hearth_tokens:.2f} ms "
+        f"({hearth_tokens} tokens)"
+    )
     return 0
+
+
+def thread_cpu(pid: int | None) -> dict[int, float]:
+    """CPU seconds (user + system) of each thread of `pid`, from /proc (Linux)."""
+    out: dict[int, float] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            fields = task.joinpath("stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the thread ended meanwhile
+            continue
+        out[int(task.name)] = (int(fields[11]) + int(fields[12])) / tick
+    return out
 
 
 if __name__ == "__main__":
