@@ -102,7 +102,9 @@ def create_app(settings: Settings, token: str, *, factory: EngineFactory | None 
         app.state.upgrades = runtime.jobs
         await runtime.start()  # upgrade jobs; proves a just-switched runtime
         app.state.batches = BatchStore(settings.data_dir)
-        app.state.batch_runner = BatchRunner(app.state.batches, manager, settings)
+        app.state.batch_runner = BatchRunner(
+            app.state.batches, manager, settings, charge=app.state.keys.limiter.spend
+        )
         await app.state.batch_runner.start()  # batches a restart interrupted go on
         listener = app.state.api_listener
         with contextlib.suppress(Conflict):  # a busy port: Settings shows why, the app runs on

@@ -28,6 +28,8 @@ LOOPBACK_NAMES = ("127.0.0.1", "localhost")
 LOOPBACK_ADDRESSES = ("127.0.0.1", "::1", "testclient", "")
 # Web mode trades a one-time code for the token here (hearth.api.session): the only exception.
 SESSION_PATH = "/api/session"
+# The request's API key (hearth.keys.store.ApiKey), in `scope["state"]`: absent for the app's token.
+API_KEY_STATE = "hearth_api_key"
 
 
 def host_allowed(host: str | None, port: int) -> bool:
@@ -185,6 +187,7 @@ class SecurityMiddleware:
         if key is None or self.config.keys is None:
             await self.app(scope, receive, send_with_cors)
             return
+        scope.setdefault("state", {})[API_KEY_STATE] = key  # whose files and batches (api.deps)
         async with self.config.keys.charging(key):
             await self.app(scope, receive, send_with_cors)
 

@@ -10,9 +10,14 @@ from pathlib import Path
 
 
 class SmallDb:
-    def __init__(self, path: Path, schema: Sequence[str]):
+    def __init__(
+        self, path: Path, schema: Sequence[str], columns: Sequence[tuple[str, str, str]] = ()
+    ):
+        """`columns`: (table, column, declaration) that a file made by an older Hearth lacks
+        and gets on opening; `schema` already has them for a new file."""
         self.path = path
         self._schema = schema
+        self._columns = columns
         self.lock = threading.Lock()  # held by the owner around every use of `db()`
         self._conn: sqlite3.Connection | None = None
 
@@ -26,6 +31,10 @@ class SmallDb:
             conn.execute("PRAGMA synchronous=NORMAL")
             for statement in self._schema:
                 conn.execute(statement)
+            for table, column, declaration in self._columns:
+                have = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+                if column not in have:
+                    conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
             self._conn = conn
         return self._conn
 

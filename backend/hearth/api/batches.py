@@ -10,7 +10,7 @@ from fastapi import APIRouter, File, Form, Query, UploadFile
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from hearth.api.deps import BatchRunnerDep, BatchStoreDep
+from hearth.api.deps import BatchRunnerDep, BatchStoreDep, CallerDep
 from hearth.api.params import (
     BATCH_ID_PATTERN,
     FILE_ID_PATTERN,
@@ -54,48 +54,59 @@ def upload_file(
     file: Annotated[UploadFile, File(description="A JSONL of requests, one a line")],
     purpose: Annotated[Literal["batch"], Form(description="What the file is for")],
     store: BatchStoreDep,
+    caller: CallerDep,
 ) -> dict[str, Any]:
-    record = store.add_file(_filename(file.filename), purpose, file.file, MAX_FILE_BYTES)
+    record = store.add_file(
+        _filename(file.filename), purpose, file.file, MAX_FILE_BYTES, owner=caller.owner
+    )
     return record.to_openai()
 
 
 @router.get("/files")
 def list_files(
     store: BatchStoreDep,
+    caller: CallerDep,
     purpose: Literal["batch", "batch_output"] | None = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 10_000,
     after: Annotated[str | None, Query(pattern=FILE_ID_PATTERN)] = None,
     order: Literal["asc", "desc"] = "desc",
 ) -> dict[str, Any]:
-    files, more = store.files(purpose, limit, after, order)
+    files, more = store.files(purpose, limit, after, order, caller.viewer)
     return _page([f.to_openai() for f in files], more)
 
 
 @router.get("/files/{file_id}")
-def get_file(file_id: FileId, store: BatchStoreDep) -> dict[str, Any]:
-    return store.file(file_id).to_openai()
+def get_file(file_id: FileId, store: BatchStoreDep, caller: CallerDep) -> dict[str, Any]:
+    return store.file(file_id, caller.viewer).to_openai()
 
 
 @router.get("/files/{file_id}/content", response_class=FileResponse, responses=_BINARY)
-def file_content(file_id: FileId, store: BatchStoreDep) -> FileResponse:
-    record: FileRecord = store.file(file_id)
+def file_content(file_id: FileId, store: BatchStoreDep, caller: CallerDep) -> FileResponse:
+    record: FileRecord = store.file(file_id, caller.viewer)
     return FileResponse(
-        store.content_path(file_id),
+        store.content_path(file_id, caller.viewer),
         media_type="application/octet-stream",
         filename=record.filename,
     )
 
 
 @router.delete("/files/{file_id}")
-def delete_file(file_id: FileId, store: BatchStoreDep) -> dict[str, Any]:
-    store.delete_file(file_id)
+def delete_file(file_id: FileId, store: BatchStoreDep, caller: CallerDep) -> dict[str, Any]:
+    store.delete_file(file_id, caller.viewer)
     return {"id": file_id, "object": "file", "deleted": True}
 
 
 @router.post("/batches")
-def create_batch(body: CreateBatch, store: BatchStoreDep, runner: BatchRunnerDep) -> dict[str, Any]:
+def create_batch(
+    body: CreateBatch, store: BatchStoreDep, runner: BatchRunnerDep, caller: CallerDep
+) -> dict[str, Any]:
     batch = store.create_batch(
-        body.input_file_id, body.endpoint, body.completion_window, body.metadata
+        body.input_file_id,
+        body.endpoint,
+        body.completion_window,
+        body.metadata,
+        owner=caller.owner,
+        viewer=caller.viewer,
     )
     runner.wake()
     return batch.to_openai()
@@ -104,21 +115,24 @@ def create_batch(body: CreateBatch, store: BatchStoreDep, runner: BatchRunnerDep
 @router.get("/batches")
 def list_batches(
     store: BatchStoreDep,
+    caller: CallerDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     after: Annotated[str | None, Query(pattern=BATCH_ID_PATTERN)] = None,
 ) -> dict[str, Any]:
-    batches, more = store.batches(limit, after)
+    batches, more = store.batches(limit, after, caller.viewer)
     return _page([b.to_openai() for b in batches], more)
 
 
 @router.get("/batches/{batch_id}")
-def get_batch(batch_id: BatchId, store: BatchStoreDep) -> dict[str, Any]:
-    return store.batch(batch_id).to_openai()
+def get_batch(batch_id: BatchId, store: BatchStoreDep, caller: CallerDep) -> dict[str, Any]:
+    return store.batch(batch_id, caller.viewer).to_openai()
 
 
 @router.post("/batches/{batch_id}/cancel")
-def cancel_batch(batch_id: BatchId, store: BatchStoreDep, runner: BatchRunnerDep) -> dict[str, Any]:
-    batch: Batch = store.cancel(batch_id)
+def cancel_batch(
+    batch_id: BatchId, store: BatchStoreDep, runner: BatchRunnerDep, caller: CallerDep
+) -> dict[str, Any]:
+    batch: Batch = store.cancel(batch_id, caller.viewer)
     runner.wake()
     return batch.to_openai()
 

@@ -7,6 +7,7 @@ only readers, so a route's signature says what it needs.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -25,6 +26,7 @@ from hearth.library.downloads import DownloadManager
 from hearth.library.library import ModelLibrary
 from hearth.prefs import PrefsStore
 from hearth.runtime.jobs import UpgradeJobs
+from hearth.security import API_KEY_STATE
 from hearth.session_codes import SessionCodes
 from hearth.settings import Settings
 from hearth.store.conversations import ConversationStore
@@ -40,6 +42,23 @@ def _state(name: str, *, optional: bool = False) -> Callable[[Request], Any]:
     return get
 
 
+@dataclass(frozen=True)
+class Caller:
+    """Who sent a request, for what is kept per caller (files and batches): an API key owns
+    what it makes; a key that is not an admin's sees only its own (`viewer`)."""
+
+    owner: int | None  # the key's id; None for the app's own token
+    viewer: int | None  # whose rows the request may see; None: all of them
+
+
+def _caller(request: Request) -> Caller:
+    key = request.scope.get("state", {}).get(API_KEY_STATE)
+    if key is None:
+        return Caller(None, None)
+    return Caller(key.id, None if key.role == "admin" else key.id)
+
+
+CallerDep = Annotated[Caller, Depends(_caller)]
 SettingsDep = Annotated[Settings, Depends(_state("settings"))]
 KeysDep = Annotated[KeyGate, Depends(_state("keys"))]
 ApiListenerDep = Annotated[ApiListener, Depends(_state("api_listener"))]

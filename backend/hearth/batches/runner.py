@@ -12,6 +12,7 @@ import contextlib
 import json
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,6 +32,7 @@ from hearth.batches.results import answered, refused
 from hearth.batches.store import BatchStore, PendingLine
 from hearth.engine.manager import ModelManager
 from hearth.errors import HearthError
+from hearth.keys import limits
 from hearth.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -50,11 +52,22 @@ class _Running:
         self.task.cancel()  # and out of the manager's line, if it was still waiting there
 
 
+# (API key id, tokens): the key's tokens-per-minute account (hearth.keys.limits).
+Charge = Callable[[int, int], None]
+
+
 class BatchRunner:
-    def __init__(self, store: BatchStore, models: ModelManager, settings: Settings):
+    def __init__(
+        self,
+        store: BatchStore,
+        models: ModelManager,
+        settings: Settings,
+        charge: Charge | None = None,
+    ):
         self.store = store
         self._models = models
         self._settings = settings
+        self._charge = charge
         self._running: dict[tuple[str, int], _Running] = {}
         self._wake = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -154,6 +167,10 @@ class BatchRunner:
         self._running[line.key] = _Running(task, cancel)
 
     async def _answer(self, line: PendingLine, cancel: threading.Event) -> None:
+        owner, charge = line.owner, self._charge
+        if owner is not None and charge is not None:
+            # A key's batch spends its tokens as its requests do; this task's context only.
+            limits.charge.set(lambda tokens: charge(owner, tokens))
         try:
             result = await _result(line, self._models, self._settings, cancel)
             entry = self._running.get(line.key)

@@ -47,7 +47,8 @@ _SCHEMA = (
         filename TEXT NOT NULL,
         purpose TEXT NOT NULL,
         bytes INTEGER NOT NULL,
-        created_at INTEGER NOT NULL
+        created_at INTEGER NOT NULL,
+        owner INTEGER
     )""",
     """CREATE TABLE IF NOT EXISTS batch (
         id TEXT PRIMARY KEY,
@@ -67,7 +68,8 @@ _SCHEMA = (
         failed_at INTEGER,
         expired_at INTEGER,
         cancelling_at INTEGER,
-        cancelled_at INTEGER
+        cancelled_at INTEGER,
+        owner INTEGER
     )""",
     """CREATE TABLE IF NOT EXISTS batch_line (
         batch_id TEXT NOT NULL,
@@ -81,6 +83,9 @@ _SCHEMA = (
     )""",
     "CREATE INDEX IF NOT EXISTS ix_line_state ON batch_line (batch_id, state, line)",
 )
+# Whose a file or batch is: the API key that made it (keys.sqlite3's id); NULL for the app's own
+# token. Files made before owners were kept have none, so only the app and admin keys see them.
+_OWNER_COLUMNS = (("file", "owner", "INTEGER"), ("batch", "owner", "INTEGER"))
 
 
 @dataclass(frozen=True)
@@ -90,6 +95,7 @@ class PendingLine:
     custom_id: str
     endpoint: str
     body: str  # the request's JSON, as the file had it
+    owner: int | None  # the API key whose batch it is: its tokens count against that key
 
     @property
     def key(self) -> tuple[str, int]:
@@ -106,7 +112,7 @@ class BatchStore:
         self.path = Path(data_dir) / FILENAME
         self.files_dir = Path(data_dir) / FILES_DIR
         self._clock = clock
-        self._small = SmallDb(self.path, _SCHEMA)
+        self._small = SmallDb(self.path, _SCHEMA, _OWNER_COLUMNS)
         self._lock = self._small.lock
         self._files_ready = False
 
@@ -145,17 +151,22 @@ class BatchStore:
                 with contextlib.suppress(OSError):
                     path.unlink()
 
-    def add_file(self, filename: str, purpose: str, source: IO[bytes], limit: int) -> FileRecord:
+    def add_file(
+        self, filename: str, purpose: str, source: IO[bytes], limit: int, owner: int | None = None
+    ) -> FileRecord:
         """Copy `source` in as a new file; more than `limit` bytes is refused (413)."""
         file_id = new_id("file-")
         size = self._write(file_id, _blocks(source, limit))
-        return self._insert_file(FileRecord(file_id, filename, purpose, size, self.now()))
+        record = FileRecord(file_id, filename, purpose, size, self.now())
+        return self._insert_file(record, owner=owner)
 
-    def file(self, file_id: str) -> FileRecord:
+    def file(self, file_id: str, viewer: int | None = None) -> FileRecord:
+        """`viewer`: an API key that sees only its own files (None: every file)."""
+        mine, args = _mine(viewer)
         with self._lock:
             row = (
                 self._db()
-                .execute(f"SELECT {_FILE_COLUMNS} FROM file WHERE id = ?", (file_id,))
+                .execute(f"SELECT {_FILE_COLUMNS} FROM file WHERE id = ?{mine}", (file_id, *args))
                 .fetchone()
             )
         if row is None:
@@ -163,12 +174,19 @@ class BatchStore:
         return FileRecord(*row)
 
     def files(
-        self, purpose: str | None, limit: int, after: str | None, order: str
+        self,
+        purpose: str | None,
+        limit: int,
+        after: str | None,
+        order: str,
+        viewer: int | None = None,
     ) -> tuple[list[FileRecord], bool]:
         """A page of files, newest first for order "desc"; and whether more follow."""
         where, args = _page("file", after, order)
         if purpose is not None:
             where, args = f"{where} AND purpose = ?", [*args, purpose]
+        mine, owner = _mine(viewer)
+        where, args = where + mine, [*args, *owner]
         with self._lock:
             rows = (
                 self._db()
@@ -181,15 +199,17 @@ class BatchStore:
             )
         return [FileRecord(*row) for row in rows[:limit]], len(rows) > limit
 
-    def content_path(self, file_id: str) -> Path:
-        self.file(file_id)
+    def content_path(self, file_id: str, viewer: int | None = None) -> Path:
+        self.file(file_id, viewer)
         return self.files_dir / file_id
 
-    def delete_file(self, file_id: str) -> None:
+    def delete_file(self, file_id: str, viewer: int | None = None) -> None:
         """The row first, then the bytes: a crash in between leaves bytes the next start
         removes. A batch made from the file keeps its own copy of the requests."""
+        mine, args = _mine(viewer)
         with self._transaction() as db:
-            if db.execute("DELETE FROM file WHERE id = ?", (file_id,)).rowcount == 0:
+            gone = db.execute(f"DELETE FROM file WHERE id = ?{mine}", (file_id, *args)).rowcount
+            if gone == 0:
                 raise NotFound(f"No such file: {file_id}", code="file_not_found")
         with contextlib.suppress(FileNotFoundError):
             (self.files_dir / file_id).unlink()
@@ -214,9 +234,18 @@ class BatchStore:
         fsync_dir(self.files_dir)
         return size
 
-    def _insert_file(self, record: FileRecord, db: sqlite3.Connection | None = None) -> FileRecord:
-        values = (record.id, record.filename, record.purpose, record.bytes, record.created_at)
-        statement = f"INSERT INTO file ({_FILE_COLUMNS}) VALUES (?, ?, ?, ?, ?)"
+    def _insert_file(
+        self, record: FileRecord, db: sqlite3.Connection | None = None, owner: int | None = None
+    ) -> FileRecord:
+        values = (
+            record.id,
+            record.filename,
+            record.purpose,
+            record.bytes,
+            record.created_at,
+            owner,
+        )
+        statement = f"INSERT INTO file ({_FILE_COLUMNS}, owner) VALUES (?, ?, ?, ?, ?, ?)"
         if db is not None:
             db.execute(statement, values)
         else:
@@ -232,8 +261,11 @@ class BatchStore:
         endpoint: str,
         completion_window: str,
         metadata: dict[str, str] | None,
+        owner: int | None = None,
+        viewer: int | None = None,
     ) -> Batch:
-        source = self.file(input_file_id)
+        """A batch of `owner`'s (an API key, or None for the app) from a file `viewer` sees."""
+        source = self.file(input_file_id, viewer)
         if source.purpose != "batch":
             raise BadRequest(
                 f"File {input_file_id} was not uploaded with purpose 'batch'.",
@@ -243,7 +275,8 @@ class BatchStore:
         with self._transaction() as db:
             db.execute(
                 "INSERT INTO batch (id, input_file_id, endpoint, completion_window, status,"
-                " metadata, created_at, expires_at) VALUES (?, ?, ?, ?, 'validating', ?, ?, ?)",
+                " metadata, created_at, expires_at, owner)"
+                " VALUES (?, ?, ?, ?, 'validating', ?, ?, ?, ?)",
                 (
                     batch_id,
                     input_file_id,
@@ -252,20 +285,25 @@ class BatchStore:
                     None if metadata is None else json.dumps(metadata),
                     now,
                     now + COMPLETION_WINDOW_S[completion_window],
+                    owner,
                 ),
             )
         return self.batch(batch_id)
 
-    def batch(self, batch_id: str) -> Batch:
-        found = self._batches("id = ?", [batch_id])
+    def batch(self, batch_id: str, viewer: int | None = None) -> Batch:
+        mine, args = _mine(viewer)
+        found = self._batches(f"id = ?{mine}", [batch_id, *args])
         if not found:
             raise NotFound(f"No such batch: {batch_id}", code="batch_not_found")
         return found[0]
 
-    def batches(self, limit: int, after: str | None) -> tuple[list[Batch], bool]:
+    def batches(
+        self, limit: int, after: str | None, viewer: int | None = None
+    ) -> tuple[list[Batch], bool]:
         """A page of batches, newest first; and whether more follow."""
         where, args = _page("batch", after, "desc")
-        found = self._batches(where, args, limit + 1)
+        mine, owner = _mine(viewer)
+        found = self._batches(where + mine, [*args, *owner], limit + 1)
         return found[:limit], len(found) > limit
 
     def with_status(self, *statuses: Status) -> list[Batch]:
@@ -312,10 +350,10 @@ class BatchStore:
                 (self.now(), json.dumps(errors), batch_id),
             )
 
-    def cancel(self, batch_id: str) -> Batch:
+    def cancel(self, batch_id: str, viewer: int | None = None) -> Batch:
         """Cancelling (the runner stops its lines, then ends it cancelled); a batch already
         cancelling or cancelled is left as it is."""
-        batch = self.batch(batch_id)
+        batch = self.batch(batch_id, viewer)
         if batch.status in ("cancelling", "cancelled"):
             return batch
         with self._transaction() as db:
@@ -340,7 +378,7 @@ class BatchStore:
             rows = (
                 self._db()
                 .execute(
-                    "SELECT l.batch_id, l.line, l.custom_id, b.endpoint, l.body"
+                    "SELECT l.batch_id, l.line, l.custom_id, b.endpoint, l.body, b.owner"
                     " FROM batch b JOIN batch_line l ON l.batch_id = b.id"
                     " WHERE b.status = 'in_progress' AND b.expires_at > ? AND l.state = 'pending'"
                     " ORDER BY b.rowid, l.line LIMIT ?",
@@ -392,6 +430,9 @@ class BatchStore:
                 )
                 .fetchall()
             )
+            (owner,) = (
+                self._db().execute("SELECT owner FROM batch WHERE id = ?", (batch_id,)).fetchone()
+            )
         output, errors = _split(rows, status)
         made: list[FileRecord] = []
         for lines, kind in ((output, "output"), (errors, "error")):
@@ -404,7 +445,7 @@ class BatchStore:
         error_id = made[-1].id if errors else None
         with self._transaction() as db:
             for record in made:
-                self._insert_file(record, db)
+                self._insert_file(record, db, owner)  # the batch's results are its owner's
             db.execute(
                 f"UPDATE batch SET status = ?, {status}_at = ?, output_file_id = ?,"
                 " error_file_id = ? WHERE id = ?",
@@ -414,6 +455,11 @@ class BatchStore:
 
 
 _FILE_COLUMNS = "id, filename, purpose, bytes, created_at"
+
+
+def _mine(viewer: int | None) -> tuple[str, list[Any]]:
+    """The clause that keeps an API key to its own rows; none for the app (it sees all)."""
+    return ("", []) if viewer is None else (" AND owner = ?", [viewer])
 
 
 def _blocks(source: IO[bytes], limit: int) -> Iterator[bytes]:

@@ -171,3 +171,56 @@ def test_a_file_over_the_limit_is_a_413(fake_hearth):
         )
     assert r.status_code == 413
     assert r.json()["error"]["code"] == "body_too_large"
+
+
+def _user_key(fake_hearth, name: str) -> str:
+    with fake_hearth.client() as http:
+        r = http.post("/api/admin/keys", json={"name": name, "role": "user"})
+        assert r.status_code == 201, r.text
+        return r.json()["secret"]
+
+
+def test_a_keys_files_and_batches_are_its_own(client, fake_hearth):
+    """Another program's key sees none of them; the app (its token) and admin keys see all."""
+    mine = openai.OpenAI(base_url=client.base_url, api_key=_user_key(fake_hearth, "mine"))
+    other = openai.OpenAI(
+        base_url=client.base_url, api_key=_user_key(fake_hearth, "other"), max_retries=0
+    )
+    uploaded = mine.files.create(file=("mine.jsonl", _jsonl([_request("q")])), purpose="batch")
+    batch = mine.batches.create(input_file_id=uploaded.id, endpoint=CHAT, completion_window="24h")
+    done = _wait(mine, batch.id, "completed")
+    assert _lines(mine, done.output_file_id)[0]["custom_id"] == "q"
+
+    assert other.files.list().data == [] and other.batches.list().data == []
+    for call in (
+        lambda: other.files.retrieve(uploaded.id),
+        lambda: other.files.content(done.output_file_id),  # the results are the batch owner's
+        lambda: other.batches.retrieve(batch.id),
+        lambda: other.batches.cancel(batch.id),
+        lambda: other.files.delete(uploaded.id),
+        lambda: other.batches.create(
+            input_file_id=uploaded.id, endpoint=CHAT, completion_window="24h"
+        ),
+    ):
+        with pytest.raises(openai.NotFoundError):
+            call()
+
+    assert {f.id for f in mine.files.list().data} == {uploaded.id, done.output_file_id}
+    assert [b.id for b in client.batches.list().data] == [batch.id]  # the app sees every batch
+    assert uploaded.id in {f.id for f in client.files.list().data}
+
+
+def test_a_keys_batch_spends_its_tokens_per_minute(client, fake_hearth):
+    with fake_hearth.client() as http:
+        r = http.post(
+            "/api/admin/keys", json={"name": "batcher", "role": "user", "tokens_per_minute": 3}
+        )
+        secret = r.json()["secret"]
+    keyed = openai.OpenAI(base_url=client.base_url, api_key=secret, max_retries=0)
+    fake_hearth.factory.enqueue("one", " two", " three", " four")  # four tokens: over 3
+    uploaded = keyed.files.create(file=("b.jsonl", _jsonl([_request("q")])), purpose="batch")
+    batch = keyed.batches.create(input_file_id=uploaded.id, endpoint=CHAT, completion_window="24h")
+    # Polled with the app's token: the key's next call is refused once its batch spent 4.
+    assert _wait(client, batch.id, "completed").request_counts.completed == 1
+    with pytest.raises(openai.RateLimitError):
+        keyed.models.list()

@@ -14,6 +14,7 @@ import pytest
 from hearth.batches.runner import BatchRunner
 from hearth.batches.store import BatchStore, FileTooLarge
 from hearth.engine.manager import ModelManager
+from hearth.errors import NotFound
 from hearth.security import SecurityConfig, body_limit
 from hearth.settings import Settings
 
@@ -213,3 +214,31 @@ def test_the_runner_follows_the_managers_parallel_setting(tmp_path):
     assert runner.parallel == 4
     del manager.parallel, Manager.parallel  # a manager without the setting decodes one at a time
     assert runner.parallel == 1
+
+
+def test_a_store_from_before_owners_gains_them_and_keeps_its_rows_for_the_app(tmp_path):
+    """batches.sqlite3 written by an older Hearth: no owner columns. Opened, it gets them; its
+    files and batches belong to nobody, so the app sees them and no API key does."""
+    old = sqlite3.connect(tmp_path / "batches.sqlite3")
+    old.execute(
+        "CREATE TABLE file (id TEXT PRIMARY KEY, filename TEXT NOT NULL, purpose TEXT NOT NULL,"
+        " bytes INTEGER NOT NULL, created_at INTEGER NOT NULL)"
+    )
+    old.execute("INSERT INTO file VALUES ('file-old', 'old.jsonl', 'batch', 3, 1)")
+    old.commit()
+    old.close()
+    (tmp_path / "files").mkdir()
+    (tmp_path / "files" / "file-old").write_bytes(b"{}\n")
+
+    store = BatchStore(tmp_path)
+    assert store.file("file-old").filename == "old.jsonl"
+    with pytest.raises(NotFound):
+        store.file("file-old", viewer=7)
+    mine = store.add_file("new.jsonl", "batch", io.BytesIO(_jsonl("a")), 1 << 20, owner=7)
+    assert [f.id for f in store.files(None, 10, None, "desc", viewer=7)[0]] == [mine.id]
+    assert {f.id for f in store.files(None, 10, None, "desc")[0]} == {mine.id, "file-old"}
+    batch = store.create_batch(mine.id, CHAT, "24h", None, owner=7, viewer=7)
+    assert store.batch(batch.id, viewer=7).id == batch.id
+    with pytest.raises(NotFound):
+        store.batch(batch.id, viewer=8)
+    store.close()
