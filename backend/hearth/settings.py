@@ -279,6 +279,12 @@ class Settings(BaseSettings):
 
         return normalise_choice(value)
 
+    @field_validator("starter_dir")
+    @classmethod
+    def _home(cls, value: Path | None) -> Path | None:
+        # "~/..." in a .env file (a shell expands it only on a command line).
+        return value.expanduser() if value is not None else None
+
     @field_validator("remote_url", "runtime_release_url", "package_index_url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:

@@ -90,3 +90,10 @@ def test_allowed_origins_is_a_comma_list(monkeypatch):
 def test_data_dir_default_is_per_user(monkeypatch):
     monkeypatch.delenv("HEARTH_DATA_DIR")
     assert "Hearth" in Path(Settings.load(env_file=None).data_dir).parts[-1]
+
+
+def test_a_carried_starter_folder_may_be_written_from_home(tmp_path, monkeypatch):
+    (tmp_path / ".env").write_text("HEARTH_STARTER_DIR=~/starter\n")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.delenv("HEARTH_STARTER_DIR", raising=False)
+    assert Settings.load(env_file=tmp_path / ".env").starter_dir == tmp_path / "starter"

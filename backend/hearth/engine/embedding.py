@@ -10,7 +10,6 @@ normalises the rows. docs/INGEST.md has the measurements behind the sizes below.
 
 from __future__ import annotations
 
-import importlib
 import threading
 import time
 from collections.abc import Sequence
@@ -23,7 +22,7 @@ import numpy as np
 from numpy.ctypeslib import as_array
 
 from hearth.engine import llamalog
-from hearth.engine.llama import _load_llama, usable_threads
+from hearth.engine.llama import _load_llama, replace_context, usable_threads
 from hearth.errors import BadRequest, HearthError, ModelLoadError
 from hearth.runtime import ggml_backends
 
@@ -99,7 +98,7 @@ class LlamaEmbedder:
         # Non-causal attention: llama.cpp needs every sequence inside one ubatch.
         self.decode_tokens = max(decode_tokens, self.window)
         self.max_seqs = max(1, max_seqs)
-        self._ctx = self._context(flash_attn, verbose)
+        self._ctx = self._context(flash_attn)
         self.n_embd = int(lib.llama_model_n_embd(self._model.model))
         vocab = lib.llama_model_get_vocab(self._model.model)
         self._keeps_last = bool(
@@ -111,42 +110,40 @@ class LlamaEmbedder:
         self.decode_seconds = 0.0
         self.decoded_tokens = 0
 
-    def _context(self, flash_attn: bool, verbose: bool):
-        """Our context in place of the one llama-cpp-python made (its Llama takes no n_seq_max
-        and leaves flash attention off)."""
+    def _context(self, flash_attn: bool):
+        """Our context in place of the one llama-cpp-python made: several sequences, pooled,
+        flash attention as llama-server decides."""
         lib = self._lib
-        internals = importlib.import_module("llama_cpp._internals")
-        params = type(self._llm.context_params).from_buffer_copy(self._llm.context_params)
         pooling = int(lib.llama_pooling_type(self._llm._ctx.ctx))
         if pooling == lib.LLAMA_POOLING_TYPE_RANK:
             self._llm.close()
             raise ModelLoadError(
                 "This model is a reranker, not an embedding model.", code="not_embedding_model"
             )
+        fields = {
+            "n_ctx": self.decode_tokens,
+            "n_batch": self.decode_tokens,
+            "n_ubatch": self.decode_tokens,
+            "n_seq_max": self.max_seqs,
+            "kv_unified": True,  # a causal embedder's KV cache: one pool, cleared per batch
+            # Auto, as llama-server decides: on for the CPU. Its F16 attention moves vectors by
+            # up to 1.6e-4 in cosine from the F32 path (docs/INGEST.md); off exists to prove the
+            # rest of the loop exact.
+            "flash_attn_type": lib.LLAMA_FLASH_ATTN_TYPE_AUTO
+            if flash_attn
+            else lib.LLAMA_FLASH_ATTN_TYPE_DISABLED,
+        }
         if pooling == lib.LLAMA_POOLING_TYPE_NONE:
             # A model without a pooling of its own: one vector per text is what callers need.
-            params.pooling_type = lib.LLAMA_POOLING_TYPE_MEAN
-        params.n_ctx = self.decode_tokens
-        params.n_batch = params.n_ubatch = self.decode_tokens
-        params.n_seq_max = self.max_seqs
-        params.kv_unified = True  # a causal embedder's KV cache: one pool, cleared per batch
-        # Auto, as llama-server decides: on for the CPU. Its F16 attention moves vectors by
-        # ~5e-4 in cosine from the F32 path; off exists to prove the rest of the loop exact.
-        params.flash_attn_type = (
-            lib.LLAMA_FLASH_ATTN_TYPE_AUTO if flash_attn else lib.LLAMA_FLASH_ATTN_TYPE_DISABLED
-        )
-        self._llm._ctx.close()
+            fields["pooling_type"] = lib.LLAMA_POOLING_TYPE_MEAN
         llamalog.mark()
         try:
-            ctx = internals.LlamaContext(model=self._model, params=params, verbose=verbose)
+            return replace_context(self._llm, **fields)
         except ValueError as exc:
-            self._llm.close()
             code, message = llamalog.classify_load_failure(llamalog.since_mark() + str(exc))
             raise ModelLoadError(
                 message, code=code, status=llamalog.LOAD_FAILURE_STATUS.get(code)
             ) from exc
-        self._llm._ctx = ctx  # close() frees it before the model
-        return ctx
 
     def tokenize(self, text: str) -> list[int]:
         tokens = self._model.tokenize(text.encode("utf-8"), True, False)

@@ -73,29 +73,38 @@ def _load_llama(path: Path, **kwargs):
         ) from exc
 
 
-def _parallel_context(llm, n_ctx_seq: int, n_seq: int):
-    """A context of `n_seq` sequences with `n_ctx_seq` cells each, in place of the one-sequence
-    context llama-cpp-python built (its Llama takes no n_seq_max). The KV cache is split per
-    sequence (kv_unified off, as `llama-server -np N` does): each answer attends only to its own
-    cells, and one sequence can never fill another's window."""
+def replace_context(llm, **fields):
+    """A context of llm's model in place of the one llama-cpp-python built, with `fields` set
+    on a copy of its parameters (its Llama takes no n_seq_max, and leaves flash attention off).
+    The old context goes first, so its memory is free for the new one. A context llama.cpp
+    cannot make (ValueError) closes the model too, for the caller to say why."""
     internals = importlib.import_module("llama_cpp._internals")
     params = type(llm.context_params).from_buffer_copy(llm.context_params)
-    params.n_ctx = n_ctx_seq * n_seq
-    params.n_seq_max = n_seq
-    params.kv_unified = False
-    llm._ctx.close()  # its KV cache goes before the N-fold one is made
+    for name, value in fields.items():
+        setattr(params, name, value)
+    llm._ctx.close()
     try:
         ctx = internals.LlamaContext(model=llm._model, params=params, verbose=llm.verbose)
-    except ValueError as exc:
+    except ValueError:
         llm.close()
+        raise
+    llm._ctx = ctx  # closed with the model, before it
+    return ctx
+
+
+def _parallel_context(llm, n_ctx_seq: int, n_seq: int):
+    """A context of `n_seq` sequences with `n_ctx_seq` cells each. The KV cache is split per
+    sequence (kv_unified off, as `llama-server -np N` does): each answer attends only to its own
+    cells, and one sequence can never fill another's window."""
+    try:
+        return replace_context(llm, n_ctx=n_ctx_seq * n_seq, n_seq_max=n_seq, kv_unified=False)
+    except ValueError as exc:
         raise ModelLoadError(
             f"Not enough memory for {n_seq} parallel answers of {n_ctx_seq} tokens each; "
             "lower the parallel answers or the context in Settings.",
             code="out_of_memory",
             status=llamalog.LOAD_FAILURE_STATUS["out_of_memory"],
         ) from exc
-    llm._ctx = ctx  # closed with the model, before it
-    return ctx
 
 
 class LlamaEngine:

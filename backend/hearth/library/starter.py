@@ -99,9 +99,9 @@ async def provision_starter(
     dest = library.path_for(spec.filename)
     if await asyncio.to_thread(_is_pinned, dest, spec.sha256):
         return StarterResult("present", dest, f"{spec.filename} is already installed")
-    chat = [e.id for e in await asyncio.to_thread(library.scan) if e.kind == "chat"]
-    if chat:
-        return StarterResult("skipped", None, f"a chat model is already installed: {chat[0]}")
+    chat = await _chat_installed(library)
+    if chat is not None:
+        return chat
 
     notes: list[str] = []
     carried = await _install_carried(starter_dir, spec, dest, on_progress, notes)
@@ -128,9 +128,9 @@ async def install_carried(
     folders = carried_dirs(starter_dir, frozen=is_frozen(), executable=sys.executable)
     if not any((folder / spec.filename).is_file() for folder in folders):
         return StarterResult("skipped", None, "no starter model was carried")
-    chat = [e.id for e in await asyncio.to_thread(library.scan) if e.kind == "chat"]
-    if chat:
-        return StarterResult("skipped", None, f"a chat model is already installed: {chat[0]}")
+    chat = await _chat_installed(library)
+    if chat is not None:
+        return chat
     notes: list[str] = []
     done = await _install_carried(starter_dir, spec, library.path_for(spec.filename), None, notes)
     return done or StarterResult("skipped", None, "; ".join(notes))
@@ -158,6 +158,14 @@ async def _install_carried(
             notes.append(f"the carried {carried} was not used ({why})")
             continue
         return StarterResult("installed", dest, f"installed {spec.filename} from {carried}")
+    return None
+
+
+async def _chat_installed(library: ModelLibrary) -> StarterResult | None:
+    """Skipped, saying which, when any chat model is installed: the starter is not needed."""
+    chat = [e.id for e in await asyncio.to_thread(library.scan) if e.kind == "chat"]
+    if chat:
+        return StarterResult("skipped", None, f"a chat model is already installed: {chat[0]}")
     return None
 
 
