@@ -24,11 +24,14 @@ FROZEN_SOURCES := backend.spec build/hearth_backend_entry.py build/bundle_runtim
 
 setup: $(STAMP) $(NPM_STAMP) $(UI)
 
-# llama-cpp-python first, as build/build-cpu-runtime builds it for every x86-64 CPU (the same
-# wheel the installer ships); the requirements then find it installed.
-$(STAMP): requirements-base.txt requirements-cpu.txt backend/pyproject.toml build/build-cpu-runtime
+# numpy and llama-cpp-python first, each built its own way: numpy without BLAS
+# (build/numpy-without-blas), llama-cpp-python for every x86-64 CPU by build/build-cpu-runtime
+# (the same wheel the installer ships); the requirements then find both installed.
+$(STAMP): requirements-base.txt requirements-cpu.txt backend/pyproject.toml build/build-cpu-runtime \
+		build/numpy-without-blas
 	@test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --upgrade pip wheel >/dev/null
+	$(PY) build/numpy-without-blas $(PY)
 	$(PY) build/build-cpu-runtime --install $(PY)
 	$(PY) -m pip install -r requirements-cpu.txt
 	$(PY) -m pip install --no-deps -e backend
@@ -89,7 +92,7 @@ test-e2e: $(STAMP) $(UI)
 
 # The build scripts without a .py suffix, which ruff does not find by itself.
 SCRIPTS := build/build-backend build/build-cpu-runtime build/build-cuda-runtime build/prove-gpu \
-	build/update-runtime-registry
+	build/update-runtime-registry build/numpy-without-blas
 
 lint: $(STAMP) $(FRONTEND_STAMP)
 	$(VENV)/bin/ruff check backend tests bench build $(SCRIPTS)

@@ -1,7 +1,9 @@
 """`hearth-backend --self-check [--model GGUF]`: prove, inside the frozen interpreter, that the
 parts PyInstaller is most likely to break really work there: chromadb (with telemetry off, as
-Hearth uses it), the bundled llama_cpp (imported from the runtime folder, not the archive), and
-that the heavy frameworks we exclude stay out. Prints one JSON document; exit 0 when all passed.
+Hearth uses it), the bundled llama_cpp (imported from the runtime folder, not the archive),
+pypdf's AES (pycryptodome's ciphers are libraries PyInstaller's hook collects, not modules it
+sees imported), and that the heavy frameworks we exclude stay out. Prints one JSON document;
+exit 0 when all passed.
 """
 
 from __future__ import annotations
@@ -15,10 +17,11 @@ from collections.abc import Callable
 from typing import Any
 
 # Must not be importable from the bundle (backend.spec excludes them): heavy frameworks, and what
-# was left out for size (gRPC and protobuf of chromadb's tracing exporter, httpx's CLI, requests).
+# was left out for size (gRPC and protobuf of chromadb's tracing exporter, httpx's CLI, requests,
+# cryptography in favour of pycryptodome).
 EXCLUDED = (
     "onnxruntime", "torch", "tensorflow", "scipy", "kubernetes",
-    "grpc", "google.protobuf", "rich", "pygments", "requests", "numpy.random",
+    "grpc", "google.protobuf", "rich", "pygments", "requests", "numpy.random", "cryptography",
 )  # fmt: skip
 # chromadb imports it at import time; the bundle holds build/otlp_exporter_stub.py in its place.
 OTLP_TRACE_EXPORTER = "opentelemetry.exporter.otlp.proto.grpc.trace_exporter"
@@ -96,6 +99,17 @@ def check_excluded() -> dict[str, Any]:
     return {"absent": list(EXCLUDED), "stand_in": OTLP_TRACE_EXPORTER}
 
 
+def check_pdf_crypto() -> dict[str, Any]:
+    """pypdf's AES, which opens PDFs locked with an owner password only, round-trips a block."""
+    from pypdf._crypt_providers import aes_cbc_decrypt, aes_cbc_encrypt, crypt_provider
+
+    key, iv, text = bytes(range(32)), bytes(16), b"sixteen byte msg"
+    back = aes_cbc_decrypt(key, iv, aes_cbc_encrypt(key, iv, text))
+    if crypt_provider[0] == "local_crypt_fallback" or back != text:
+        raise RuntimeError(f"pypdf has no working AES (provider {crypt_provider[0]})")
+    return {"provider": "/".join(crypt_provider)}
+
+
 def _run(name: str, check: Callable[[], dict[str, Any]], report: dict[str, Any]) -> bool:
     try:
         report[name] = {"ok": True, **check()}
@@ -114,6 +128,7 @@ def main(argv: list[str]) -> int:
         [
             _run("chromadb", check_chromadb, report),
             _run("llama_cpp", lambda: check_llama_cpp(args.model), report),
+            _run("pdf_crypto", check_pdf_crypto, report),
             _run("excluded", check_excluded, report),
         ]
     )

@@ -1,7 +1,7 @@
 """Strip debug symbols from the frozen backend's native libraries without breaking any of them.
 
 Wheels ship many extension modules unstripped, some with full debug info (sqlalchemy's Cython
-modules, PyYAML, httptools, cryptography's Rust module): about 18 MB of the onedir. binutils'
+modules, PyYAML, httptools, pycryptodome's ciphers): about 18 MB of the onedir. binutils'
 `strip` is safe on ordinary shared objects but not on libraries that auditwheel relocated with
 patchelf (numpy.libs' OpenBLAS): there it rewrites the LOAD segments so that a segment's file
 offset and address no longer agree modulo the page size, and the loader refuses the file ("ELF

@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from tests.backend.api.sse_client import chat
+from tests.backend.docs.corpus import encrypt_pdf
 from tests.packaging.frozen import BUNDLED_RUNTIME, EXECUTABLE, clean_env
 from tests.scripts import load_script
 
@@ -224,6 +225,15 @@ def write_documents(folder: Path) -> None:
     pdf.set_font("Helvetica", size=12)
     pdf.multi_cell(0, 10, "Tomatoes need six hours of sun and deep watering twice a week.")
     pdf.output(str(folder / "garden.pdf"))
+    # Locked with an owner password only, in AES-256: opens without asking, through the AES
+    # that the bundle carries (pycryptodome's ciphers, collected by PyInstaller's hook).
+    bakery = FPDF()
+    bakery.add_page()
+    bakery.set_font("Helvetica", size=12)
+    bakery.multi_cell(0, 10, "The village bakery sells rye loaves only on Friday mornings.")
+    bakery.output(str(folder / "plain-bakery.pdf"))
+    encrypt_pdf(folder / "plain-bakery.pdf", folder / "bakery.pdf", "", "owner")
+    (folder / "plain-bakery.pdf").unlink()
     doc = Document()
     doc.add_heading("Boiler", level=1)
     doc.add_paragraph("Bleed the radiators every autumn before turning the heating on.")
@@ -252,8 +262,10 @@ def test_documents_are_indexed_and_searched_by_the_frozen_cli(frozen_exe, tmp_pa
         ("who feeds the cat", "cat.txt"),
         ("how much sun do tomatoes need", "garden.pdf"),
         ("when to bleed the radiators", "boiler.docx"),
+        ("which day can I buy rye bread", "bakery.pdf"),
     ]:
         out = docs("search", "Notes", query)
-        found = {name: out.find(name) for name in ("cat.txt", "garden.pdf", "boiler.docx")}
+        names = ("cat.txt", "garden.pdf", "boiler.docx", "bakery.pdf")
+        found = {name: out.find(name) for name in names}
         ranked = sorted((pos, name) for name, pos in found.items() if pos >= 0)
         assert ranked and ranked[0][1] == expected, f"{query!r}:\n{out}"
