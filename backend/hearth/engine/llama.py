@@ -92,16 +92,32 @@ def replace_context(llm, **fields):
     return ctx
 
 
-def _parallel_context(llm, n_ctx_seq: int, n_seq: int):
-    """A context of `n_seq` sequences with `n_ctx_seq` cells each. The KV cache is split per
-    sequence (kv_unified off, as `llama-server -np N` does): each answer attends only to its own
-    cells, and one sequence can never fill another's window."""
+def _context(llm, n_ctx_seq: int, n_seq: int):
+    """The engine's context, in place of the one llama-cpp-python built.
+
+    Flash attention is llama.cpp's "auto", as llama-server's default: on wherever the device
+    running the layers has the kernel. llama-cpp-python leaves it off, and on the CPU that costs
+    about 8 % of SmolLM2's decode speed (fewer graph nodes per layer; issue 14 §1, measured in
+    bench/bench_chat.py).
+
+    With `n_seq` > 1 it holds `n_seq` sequences of `n_ctx_seq` cells each. The KV cache is split
+    per sequence (kv_unified off, as `llama-server -np N` does): each answer attends only to its
+    own cells, and one sequence can never fill another's window."""
+    lib = ggml_backends.import_llama_cpp()
+    fields: dict = {"flash_attn_type": lib.LLAMA_FLASH_ATTN_TYPE_AUTO}
+    if n_seq > 1:
+        fields.update(n_ctx=n_ctx_seq * n_seq, n_seq_max=n_seq, kv_unified=False)
     try:
-        return replace_context(llm, n_ctx=n_ctx_seq * n_seq, n_seq_max=n_seq, kv_unified=False)
+        return replace_context(llm, **fields)
     except ValueError as exc:
+        wanted = (
+            f"{n_seq} parallel answers of {n_ctx_seq} tokens each"
+            if n_seq > 1
+            else f"a context of {n_ctx_seq} tokens"
+        )
         raise ModelLoadError(
-            f"Not enough memory for {n_seq} parallel answers of {n_ctx_seq} tokens each; "
-            "lower the parallel answers or the context in Settings.",
+            f"Not enough memory for {wanted}; lower the parallel answers or the context in "
+            "Settings.",
             code="out_of_memory",
             status=llamalog.LOAD_FAILURE_STATUS["out_of_memory"],
         ) from exc
@@ -141,9 +157,7 @@ class LlamaEngine:
         self.n_threads = threads
         # Internals of the pinned llama-cpp-python: the model, context and batch it already built.
         self._model = self._llm._model
-        self._ctx = self._llm._ctx
-        if self.n_parallel > 1:
-            self._ctx = _parallel_context(self._llm, self._ctx.n_ctx(), self.n_parallel)
+        self._ctx = _context(self._llm, self._llm._ctx.n_ctx(), self.n_parallel)
         self._batch = self._llm._batch
         self._vocab = llama_cpp.llama_model_get_vocab(self._model.model)
         self._n_vocab = int(llama_cpp.llama_vocab_n_tokens(self._vocab))

@@ -135,8 +135,14 @@ def test_smollm_chat_says_what_llama_cpp_python_says(smollm_path, question):
         ours, _ = run(engine.stream_chat(messages, params, threading.Event()))
     finally:
         engine.close()
+    # flash_attn: Hearth's context has llama.cpp's "auto", which on the CPU turns it on.
     direct = llama_cpp.Llama(
-        model_path=str(smollm_path), n_ctx=2048, n_threads=2, n_threads_batch=2, verbose=False
+        model_path=str(smollm_path),
+        n_ctx=2048,
+        n_threads=2,
+        n_threads_batch=2,
+        flash_attn=True,
+        verbose=False,
     )
     try:
         reply = direct.create_chat_completion(
