@@ -43,6 +43,8 @@ class Model(Protocol):
 
     def sample_from(self, sampler: Any, logits: Any) -> int: ...
 
+    def greedy(self, logits: Any) -> int: ...
+
     def logprob(self, logits: Any, token: int, n_top: int) -> TokenLogprob: ...
 
     def is_end(self, token: int) -> bool: ...
@@ -56,7 +58,9 @@ class Seq:
     params: SamplingParams
     stops: list[str]
     cancel: threading.Event
-    sampler: Any  # a llama_sampler chain, freed by the batcher when the sequence ends
+    # A llama_sampler chain, freed by the batcher when the sequence ends; None for plain greedy
+    # decoding, which the batcher does itself (_sample).
+    sampler: Any
     out: queue.SimpleQueue = field(default_factory=queue.SimpleQueue)
     slot: int = -1
     done: int = 0  # prompt tokens evaluated (or found in the slot's cache)
@@ -118,7 +122,8 @@ class Batcher:
     def submit(self, seq: Seq) -> Iterator[Event]:
         with self._cond:
             if self._closing:
-                self._free_sampler(seq.sampler)
+                if seq.sampler is not None:
+                    self._free_sampler(seq.sampler)
                 raise ModelLoadError("The model was unloaded.", code="model_unloaded")
             self._incoming.append(seq)
             self._cond.notify()
@@ -287,7 +292,12 @@ class Batcher:
     def _sample(self, seq: Seq, *, row: int = -1, kept: Any = None) -> None:
         """Sample from batch row `row` of the context's logits, or from `kept` logits."""
         lib, model = self._lib, self._model
-        if kept is None:
+        if seq.sampler is None:
+            # Plain greedy: the first highest logit, which is what llama.cpp's greedy sampler
+            # picks, without first copying the whole vocabulary into a candidates array (about
+            # 65 µs of the decode thread's time per token with SmolLM2's 49,152 tokens).
+            token = model.greedy(model.row_logits(row) if kept is None else kept)
+        elif kept is None:
             token = lib.llama_sampler_sample(seq.sampler, self._ctx.ctx, row)
         else:
             token = model.sample_from(seq.sampler, kept)
@@ -321,7 +331,8 @@ class Batcher:
         self._end(seq, Finish(reason, len(seq.tokens), seq.generated))  # type: ignore[arg-type]
 
     def _end(self, seq: Seq, last: Finish | BaseException) -> None:
-        self._free_sampler(seq.sampler)
+        if seq.sampler is not None:
+            self._free_sampler(seq.sampler)
         seq.out.put(last)
         seq.out.put(_DONE)
 

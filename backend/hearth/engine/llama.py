@@ -270,6 +270,10 @@ class LlamaEngine:
         lib.llama_sampler_accept(sampler, token)
         return token
 
+    def greedy(self, logits: np.ndarray) -> int:
+        """np.argmax gives the first of equal highest logits, as llama.cpp's greedy sampler."""
+        return int(np.argmax(logits))
+
     def logprob(self, logits: np.ndarray, token: int, n_top: int) -> TokenLogprob:
         """From the logits the token was sampled from."""
         lp = log_softmax(logits)
@@ -282,7 +286,12 @@ class LlamaEngine:
         return TokenLogprob(*named(token), float(lp[token]), alternatives)
 
     def _make_sampler(self, params: SamplingParams):
+        """The llama_sampler chain for `params`; None for plain greedy decoding (no grammar, no
+        penalties), which the batcher does without one."""
         lib = self._lib
+        penalised = (params.repeat_penalty, params.frequency_penalty, params.presence_penalty)
+        if params.temperature <= 0 and not params.grammar and penalised == (1.0, 0.0, 0.0):
+            return None
         chain = lib.llama_sampler_chain_init(lib.llama_sampler_chain_default_params())
 
         def add(sampler) -> None:
@@ -301,7 +310,6 @@ class LlamaEngine:
                 )
             add(grammar)
 
-        penalised = (params.repeat_penalty, params.frequency_penalty, params.presence_penalty)
         if penalised != (1.0, 0.0, 0.0):
             add(lib.llama_sampler_init_penalties(self._n_vocab, PENALTY_WINDOW, *penalised))
         if params.temperature <= 0:

@@ -33,6 +33,26 @@ def stories(request):
     engine.close()
 
 
+@pytest.mark.parametrize(
+    ("change", "chain"),
+    [
+        ({}, False),  # plain greedy: the batcher takes the argmax itself
+        ({"repeat_penalty": 1.1}, True),
+        ({"presence_penalty": 0.5}, True),
+        ({"grammar": 'root ::= "a"'}, True),
+        ({"temperature": 0.7}, True),
+    ],
+)
+def test_only_plain_greedy_goes_without_a_sampler_chain(stories, change, chain):
+    # What plain greedy gives instead is checked against llama-cpp-python's own greedy sampler,
+    # word for word, by test_smollm_chat_says_what_llama_cpp_python_says.
+    plain = GREEDY.model_copy(update={"repeat_penalty": 1.0})
+    sampler = stories._make_sampler(plain.model_copy(update=change))
+    assert (sampler is not None) is chain
+    if sampler is not None:
+        stories._lib.llama_sampler_free(sampler)
+
+
 def test_stories_continues_the_tale(stories):
     text, finish = run(stories.stream_complete("Once upon a time", GREEDY, threading.Event()))
     assert text.startswith(", there was a little girl named Lily")
