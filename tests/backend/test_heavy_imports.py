@@ -41,6 +41,9 @@ def probe(tmp_path: Path, models: Path, corpus: Path, mode: str) -> dict:
         timeout=600,
     )
     assert run.returncode == 0, run.stderr[-3000:]
+    # Empty with exit code 0: the probe's stdout was pointed at /dev/null mid-run (two model
+    # loads at once, before llamalog.LOAD_LOCK).
+    assert run.stdout.strip(), "the probe printed nothing: its stdout was lost"
     return json.loads(run.stdout.strip().splitlines()[-1])
 
 

@@ -24,9 +24,10 @@ class LlamaTokenCounter:
     def __init__(self, path: Path):
         llama_cpp = ggml_backends.import_llama_cpp()
         llamalog.install(False)
-        self._llama = llama_cpp.Llama(
-            model_path=str(path), vocab_only=True, verbose=False, n_ctx=8, n_batch=8
-        )
+        with llamalog.LOAD_LOCK:
+            self._llama = llama_cpp.Llama(
+                model_path=str(path), vocab_only=True, verbose=False, n_ctx=8, n_batch=8
+            )
         self._cache: dict[str, int] = {}
         self._lock = threading.Lock()
 

@@ -65,7 +65,8 @@ def _load_llama(path: Path, **kwargs):
     llamalog.install(bool(kwargs.get("verbose")))
     llamalog.mark()
     try:
-        return llama_cpp.Llama(model_path=str(path), **kwargs)
+        with llamalog.LOAD_LOCK:
+            return llama_cpp.Llama(model_path=str(path), **kwargs)
     except (ValueError, RuntimeError, OSError) as exc:
         code, message = llamalog.classify_load_failure(llamalog.since_mark() + str(exc))
         raise ModelLoadError(
@@ -84,7 +85,8 @@ def replace_context(llm, **fields):
         setattr(params, name, value)
     llm._ctx.close()
     try:
-        ctx = internals.LlamaContext(model=llm._model, params=params, verbose=llm.verbose)
+        with llamalog.LOAD_LOCK:
+            ctx = internals.LlamaContext(model=llm._model, params=params, verbose=llm.verbose)
     except ValueError:
         llm.close()
         raise

@@ -13,6 +13,12 @@ _lines: collections.deque[str] = collections.deque(maxlen=200)
 _lock = threading.Lock()
 _state: dict[str, object] = {}
 
+# llama-cpp-python (verbose=False) points fds 1 and 2 at /dev/null while it loads a model or
+# makes a context, then points them back at what it saw before. That is process-wide: two loads
+# at once (a chat model and the embedder) could leave stdout and stderr at /dev/null for good,
+# and the backend's log and announcements with them. So every load in this process holds this.
+LOAD_LOCK = threading.RLock()
+
 
 def install(verbose: bool) -> None:
     """Route llama.cpp logging through us (idempotent; keeps the callback alive)."""

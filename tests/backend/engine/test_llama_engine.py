@@ -1,5 +1,6 @@
 """The in-process llama.cpp engine against real GGUF files."""
 
+import os
 import threading
 
 import pytest
@@ -51,6 +52,29 @@ def test_only_plain_greedy_goes_without_a_sampler_chain(stories, change, chain):
     assert (sampler is not None) is chain
     if sampler is not None:
         stories._lib.llama_sampler_free(sampler)
+
+
+def test_model_loads_take_turns_and_leave_stdout_and_stderr_as_they_were(stories_path):
+    # llama-cpp-python points fds 1 and 2 at /dev/null during a load; two loads at once left them
+    # there for good (CI: the heavy-import probe's answer vanished, exit code 0). Loads now hold
+    # llamalog.LOAD_LOCK: one waits while another holds it.
+    from hearth.engine import llamalog
+
+    before = [(os.fstat(fd).st_dev, os.fstat(fd).st_ino) for fd in (1, 2)]
+    loaded: list[LlamaEngine] = []
+
+    def load() -> None:
+        loaded.append(LlamaEngine("stories260K.gguf", stories_path, n_ctx=256, n_threads=1))
+
+    with llamalog.LOAD_LOCK:
+        worker = threading.Thread(target=load)
+        worker.start()
+        worker.join(1.0)
+        assert worker.is_alive() and not loaded, "the load did not wait for the lock"
+    worker.join(60)
+    assert len(loaded) == 1
+    loaded[0].close()
+    assert [(os.fstat(fd).st_dev, os.fstat(fd).st_ino) for fd in (1, 2)] == before
 
 
 def test_stories_continues_the_tale(stories):
