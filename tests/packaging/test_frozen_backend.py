@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from tests.backend.api.sse_client import chat
-from tests.backend.docs.corpus import encrypt_pdf
+from tests.backend.docs.corpus import encrypt_pdf, make_pdf
 from tests.packaging.frozen import BUNDLED_RUNTIME, EXECUTABLE, clean_env
 from tests.scripts import load_script
 
@@ -216,24 +216,17 @@ def test_unsupervised_serve_runs_the_frozen_launcher_which_respawns_a_crash(star
 def write_documents(folder: Path) -> None:
     """One file per extractor that needs a native or optional library in the bundle."""
     from docx import Document
-    from fpdf import FPDF
 
     folder.mkdir()
     (folder / "cat.txt").write_text("The lighthouse keeper feeds a cat named Biscuit at seven.\n")
-    pdf = FPDF()
-    pdf.add_page()
-    pdf.set_font("Helvetica", size=12)
-    pdf.multi_cell(0, 10, "Tomatoes need six hours of sun and deep watering twice a week.")
-    pdf.output(str(folder / "garden.pdf"))
+    garden = "Tomatoes need six hours of sun and deep watering twice a week."
+    make_pdf(folder / "garden.pdf", [garden])
     # Locked with an owner password only, in AES-256: opens without asking, through the AES
     # that the bundle carries (pycryptodome's ciphers, collected by PyInstaller's hook).
-    bakery = FPDF()
-    bakery.add_page()
-    bakery.set_font("Helvetica", size=12)
-    bakery.multi_cell(0, 10, "The village bakery sells rye loaves only on Friday mornings.")
-    bakery.output(str(folder / "plain-bakery.pdf"))
-    encrypt_pdf(folder / "plain-bakery.pdf", folder / "bakery.pdf", "", "owner")
-    (folder / "plain-bakery.pdf").unlink()
+    bakery = "The village bakery sells rye loaves only on Friday mornings."
+    plain = make_pdf(folder / "plain-bakery.pdf", [bakery])
+    encrypt_pdf(plain, folder / "bakery.pdf", "", "owner")
+    plain.unlink()
     doc = Document()
     doc.add_heading("Boiler", level=1)
     doc.add_paragraph("Bleed the radiators every autumn before turning the heating on.")

@@ -122,8 +122,7 @@ class Batcher:
     def submit(self, seq: Seq) -> Iterator[Event]:
         with self._cond:
             if self._closing:
-                if seq.sampler is not None:
-                    self._free_sampler(seq.sampler)
+                self._release_sampler(seq)
                 raise ModelLoadError("The model was unloaded.", code="model_unloaded")
             self._incoming.append(seq)
             self._cond.notify()
@@ -331,10 +330,13 @@ class Batcher:
         self._end(seq, Finish(reason, len(seq.tokens), seq.generated))  # type: ignore[arg-type]
 
     def _end(self, seq: Seq, last: Finish | BaseException) -> None:
-        if seq.sampler is not None:
-            self._free_sampler(seq.sampler)
+        self._release_sampler(seq)
         seq.out.put(last)
         seq.out.put(_DONE)
+
+    def _release_sampler(self, seq: Seq) -> None:
+        if seq.sampler is not None:  # plain greedy has no chain (_sample)
+            self._free_sampler(seq.sampler)
 
     def _fail_all(self, exc: BaseException) -> None:
         # The KV cache is now in an unknown state: forget every prefix we thought we had.

@@ -99,8 +99,7 @@ def _context(llm, n_ctx_seq: int, n_seq: int):
 
     Flash attention is llama.cpp's "auto", as llama-server's default: on wherever the device
     running the layers has the kernel. llama-cpp-python leaves it off, and on the CPU that costs
-    about 8 % of SmolLM2's decode speed (fewer graph nodes per layer; issue 14 §1, measured in
-    bench/bench_chat.py).
+    about 8 % of SmolLM2's decode speed (docs/PARALLEL.md, "One stream against llama-server").
 
     With `n_seq` > 1 it holds `n_seq` sequences of `n_ctx_seq` cells each. The KV cache is split
     per sequence (kv_unified off, as `llama-server -np N` does): each answer attends only to its
