@@ -11,39 +11,64 @@ Both live on the event loop; publish from a worker thread through `loop.call_soo
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import AsyncGenerator, Callable
-from typing import Any
+from typing import Any, Generic, TypeVar
+
+T = TypeVar("T")
 
 Event = tuple[str, dict[str, Any]]
 Snapshot = dict[str, Any]
+
+
+class Inbox(Generic[T]):
+    """An unbounded queue with a single reader, on the event loop. Streamed answers pass each
+    token through one or two of these; asyncio.Queue's bookkeeping (a count of unfinished
+    tasks, an Event, a line of putters) cost the loop more per token than the hand-off itself."""
+
+    def __init__(self) -> None:
+        self._items: deque[T] = deque()
+        self._waiter: asyncio.Future[None] | None = None
+
+    def put(self, item: T) -> None:
+        self._items.append(item)
+        waiter, self._waiter = self._waiter, None
+        if waiter is not None and not waiter.done():  # done: its reader was cancelled
+            waiter.set_result(None)
+
+    async def get(self) -> T:
+        while not self._items:
+            self._waiter = asyncio.get_running_loop().create_future()
+            await self._waiter
+        return self._items.popleft()
 
 
 class EventLog:
     def __init__(self) -> None:
         self.events: list[Event] = []
         self.closed = False
-        self._followers: list[asyncio.Queue[Event | None]] = []
+        self._followers: list[Inbox[Event | None]] = []
 
     def publish(self, name: str, data: dict[str, Any]) -> None:
         if self.closed:
             raise RuntimeError(f"event {name!r} published after the log was closed")
         self.events.append((name, data))
         for queue in self._followers:
-            queue.put_nowait((name, data))
+            queue.put((name, data))
 
     def close(self) -> None:
         """The last event has been published: followers end after reading it."""
         self.closed = True
         for queue in self._followers:
-            queue.put_nowait(None)
+            queue.put(None)
 
     async def follow(self) -> AsyncGenerator[Event, None]:
         """Every event so far, then the rest as they come, until the log is closed."""
-        queue: asyncio.Queue[Event | None] = asyncio.Queue()
+        queue: Inbox[Event | None] = Inbox()
         for event in self.events:
-            queue.put_nowait(event)
+            queue.put(event)
         if self.closed:
-            queue.put_nowait(None)
+            queue.put(None)
         else:
             self._followers.append(queue)
         try:

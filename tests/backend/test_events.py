@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from hearth.events import EventLog, SnapshotFeed
+from hearth.events import EventLog, Inbox, SnapshotFeed
 
 
 def run(coro):
@@ -76,3 +76,32 @@ def test_a_snapshot_reader_sees_only_its_own_job_and_ends_on_its_own_last():
         return [(s["id"], s["end"]) async for s in stream]
 
     assert run(scenario()) == [("a", False), ("a", True)]
+
+
+def test_an_inbox_gives_its_items_in_order_to_a_reader_that_waits_or_comes_late():
+    async def scenario():
+        inbox: Inbox[int] = Inbox()
+        inbox.put(1)
+        waiting = asyncio.create_task(_take(inbox, 3))
+        await asyncio.sleep(0)
+        inbox.put(2)
+        await asyncio.sleep(0)
+        inbox.put(3)
+        return await waiting
+
+    assert run(scenario()) == [1, 2, 3]
+
+
+def test_a_cancelled_inbox_read_loses_nothing():
+    async def scenario():
+        inbox: Inbox[str] = Inbox()
+        with pytest.raises(asyncio.TimeoutError):
+            await asyncio.wait_for(inbox.get(), 0.01)  # the reader gave up while waiting
+        inbox.put("kept")
+        return await asyncio.wait_for(inbox.get(), 1)
+
+    assert run(scenario()) == "kept"
+
+
+async def _take(inbox: Inbox, n: int) -> list:
+    return [await inbox.get() for _ in range(n)]

@@ -26,7 +26,7 @@ from hearth.api.openai_answers import (
 )
 from hearth.api.openai_extras import chat_logprobs, completion_logprobs
 from hearth.api.openapi_doc import JSON_OR_SSE
-from hearth.api.sse import frame, sse_response
+from hearth.api.sse import frame, slot_frames, sse_response
 from hearth.api.tool_formats import HeldBack
 from hearth.engine.base import Finish, Piece
 from hearth.engine.generation import Generation
@@ -80,10 +80,16 @@ async def chat_completions(
             sent_role = True
             yield frame(None, chunk({"role": "assistant", "content": ""}))
 
+    plain: Callable[[str], bytes] | None = None  # a content chunk's frame, given its text
+
     def content(piece: Piece) -> bytes:
+        nonlocal plain
+        if not wants_logprobs:
+            # Made at the first piece, once the model that runs is known (it stays the same).
+            plain = plain or slot_frames(None, lambda text: chunk({"content": text}))
+            return plain(piece.text)
         data = chunk({"content": piece.text})
-        if wants_logprobs:
-            data["choices"][0]["logprobs"] = chat_logprobs(piece.logprobs)
+        data["choices"][0]["logprobs"] = chat_logprobs(piece.logprobs)
         return frame(None, data)
 
     # With tools, text that may be (the start of) a call is held back until it is known to be
@@ -150,10 +156,16 @@ async def completions(body: CompletionRequest, request: Request, models: ModelsD
 
     pieces = await _started(generation)
 
+    plain: Callable[[str], bytes] | None = None  # a piece's frame, given its text
+
     def render(piece: Piece) -> Iterator[bytes]:
-        nonlocal sent
-        tokens = piece.logprobs if params.logprobs is not None else None
-        yield frame(None, envelope([choice(piece.text, None, tokens)]))
+        nonlocal sent, plain
+        if params.logprobs is None:
+            # Made at the first piece, once the model that runs is known (it stays the same).
+            plain = plain or slot_frames(None, lambda text: envelope([choice(text, None)]))
+            yield plain(piece.text)
+        else:
+            yield frame(None, envelope([choice(piece.text, None, piece.logprobs)]))
         sent += len(piece.text)
 
     def end(finish: Finish) -> Iterator[bytes]:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, Field
 
@@ -107,6 +107,21 @@ class EngineInfo:
     model: str
     n_ctx: int
     details: dict[str, Any] = field(default_factory=dict)
+
+
+@runtime_checkable
+class Forwarding(Protocol):
+    """An engine stream that can also hand its events over as they come, from the thread that
+    makes them (the in-process engine's decode thread), instead of being iterated on a thread
+    of the reader's own. The model manager uses it to spare each token a thread hop."""
+
+    def forward(
+        self, send: Callable[[Event | BaseException], None], done: Callable[[], None]
+    ) -> None: ...
+
+    def taken(self) -> None:
+        """The reader has taken one Piece (the stream may run a little ahead of its reader)."""
+        ...
 
 
 class ChatEngine(Protocol):

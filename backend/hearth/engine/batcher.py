@@ -5,13 +5,16 @@ sequence's next token (each under its own sequence id) plus as much of any new p
 decodes it once, and samples each sequence from its own row of logits. A sequence that ends (its
 stop, its length, its cancel, its reader gone) frees its slot at once; the others go on.
 
-Callers (one thread each, the model manager's workers) submit a `Seq` and read its events
-from its own queue, so a slow reader never holds the others back.
+Callers submit a `Seq` and get its `Stream`. They either iterate it on a thread of their own,
+reading the sequence's own queue, or `forward` it: the decode thread then hands each event to the
+caller's callback itself (the model manager's, which puts it on the event loop), with no thread in
+between. Either way a slow reader never holds the others back.
 """
 
 from __future__ import annotations
 
 import codecs
+import functools
 import logging
 import queue
 import threading
@@ -61,7 +64,12 @@ class Seq:
     # A llama_sampler chain, freed by the batcher when the sequence ends; None for plain greedy
     # decoding, which the batcher does itself (_sample).
     sampler: Any
-    out: queue.SimpleQueue = field(default_factory=queue.SimpleQueue)
+    queue: queue.SimpleQueue = field(default_factory=queue.SimpleQueue)
+    # Where the decode thread puts each event, and what it calls after the last: this
+    # sequence's own queue (read by `Batcher.read`), or a forwarding reader's callbacks
+    # (`Stream.forward`).
+    out: Callable[[Any], None] = field(init=False)
+    closed: Callable[[], None] = field(init=False)
     slot: int = -1
     done: int = 0  # prompt tokens evaluated (or found in the slot's cache)
     generated: int = 0
@@ -75,6 +83,8 @@ class Seq:
 
     def __post_init__(self) -> None:
         self.matcher = StopMatcher(self.stops)
+        self.out = self.queue.put
+        self.closed = functools.partial(self.queue.put, _DONE)
 
     @property
     def ended(self) -> bool:
@@ -119,32 +129,41 @@ class Batcher:
 
     # -- callers' side --------------------------------------------------------------------------
 
-    def submit(self, seq: Seq) -> Iterator[Event]:
+    def stream(self, make: Callable[[], Seq]) -> Stream:
+        """The events of the sequence `make` builds; it is built and submitted only when the
+        stream is first read or forwarded, so its errors (a bad prompt, an unloaded model)
+        come from there."""
+        return Stream(self, make)
+
+    def submit(self, seq: Seq) -> None:
         with self._cond:
             if self._closing:
                 self._release_sampler(seq)
                 raise ModelLoadError("The model was unloaded.", code="model_unloaded")
             self._incoming.append(seq)
             self._cond.notify()
-        return self._read(seq)
 
-    def _read(self, seq: Seq) -> Iterator[Event]:
+    def read(self, seq: Seq) -> Iterator[Event]:
         try:
             while True:
-                item = seq.out.get()
+                item = seq.queue.get()
                 if item is _DONE:
                     return
                 if isinstance(item, BaseException):
                     raise item
                 if isinstance(item, Piece):
-                    with self._cond:
-                        seq.unread -= 1
-                        if seq.unread == MAX_AHEAD - 1:
-                            self._cond.notify()
+                    self.taken(seq)
                 yield item
         finally:
             seq.abandoned = True  # a reader that stops early ends its own sequence only
             with self._cond:
+                self._cond.notify()
+
+    def taken(self, seq: Seq) -> None:
+        """The reader has taken one of the sequence's pieces: it may run ahead again."""
+        with self._cond:
+            seq.unread -= 1
+            if seq.unread == MAX_AHEAD - 1:
                 self._cond.notify()
 
     def close(self) -> None:
@@ -286,7 +305,7 @@ class Batcher:
     def _put(self, seq: Seq, piece: Piece) -> None:
         with self._cond:
             seq.unread += 1
-        seq.out.put(piece)
+        seq.out(piece)
 
     def _sample(self, seq: Seq, *, row: int = -1, kept: Any = None) -> None:
         """Sample from batch row `row` of the context's logits, or from `kept` logits."""
@@ -331,8 +350,8 @@ class Batcher:
 
     def _end(self, seq: Seq, last: Finish | BaseException) -> None:
         self._release_sampler(seq)
-        seq.out.put(last)
-        seq.out.put(_DONE)
+        seq.out(last)
+        seq.closed()
 
     def _release_sampler(self, seq: Seq) -> None:
         if seq.sampler is not None:  # plain greedy has no chain (_sample)
@@ -348,3 +367,45 @@ class Batcher:
         for seq in list(self._active):
             self._active.remove(seq)
             self._end(seq, exc)
+
+
+class Stream:
+    """One sequence's events, as an iterator (blocking: read it on a thread of its own), or
+    forwarded by the decode thread as they come (`forward`)."""
+
+    def __init__(self, batcher: Batcher, make: Callable[[], Seq]):
+        self._batcher = batcher
+        self._make = make
+        self._seq: Seq | None = None
+        self._reading: Iterator[Event] | None = None
+
+    def __iter__(self) -> Stream:
+        return self
+
+    def __next__(self) -> Event:
+        if self._reading is None:
+            self._seq = self._make()
+            self._batcher.submit(self._seq)
+            self._reading = self._batcher.read(self._seq)
+        return next(self._reading)
+
+    def close(self) -> None:
+        """Stop reading early: the sequence ends at the next step, as when the reader drops it."""
+        if self._reading is not None:
+            self._reading.close()  # type: ignore[attr-defined]
+
+    def forward(
+        self, send: Callable[[Event | BaseException], None], done: Callable[[], None]
+    ) -> None:
+        """Submit the sequence with the decode thread calling `send` with each event (its
+        pieces, then the Finish or the error) and `done` after the last. Both run on the decode
+        thread, so they must be quick and must not raise. The reader calls `taken` for each
+        Piece it takes, which keeps the decode thread at most MAX_AHEAD pieces ahead of it (a
+        cancel then comes in time); the sequence's `cancel` ends it early."""
+        self._seq = seq = self._make()
+        seq.out, seq.closed = send, done
+        self._batcher.submit(seq)
+
+    def taken(self) -> None:
+        assert self._seq is not None, "taken before the stream started"
+        self._batcher.taken(self._seq)

@@ -17,10 +17,6 @@ from pathlib import Path
 
 import numpy as np
 
-# Imported with this module, under heavy.imports(): numpy would load ctypeslib lazily, on the
-# first use, in the decode thread.
-from numpy.ctypeslib import as_array
-
 from hearth.engine import llamalog
 from hearth.engine.base import (
     ChatMessage,
@@ -30,7 +26,7 @@ from hearth.engine.base import (
     SamplingParams,
     TokenLogprob,
 )
-from hearth.engine.batcher import Batcher, Seq
+from hearth.engine.batcher import Batcher, Seq, Stream
 from hearth.engine.logprobs import log_softmax, top_tokens
 from hearth.engine.prompt import ChatTemplate
 from hearth.errors import BadRequest, ModelLoadError
@@ -165,6 +161,10 @@ class LlamaEngine:
         # Each sequence's own window: the context is N of them side by side.
         self.n_ctx = int(llama_cpp.llama_n_ctx_seq(self._ctx.ctx))
         self._pieces: dict[int, bytes] = {}
+        self._ends: dict[int, bool] = {}
+        # One row of logits as a ctypes type, made once: building it per token (numpy's
+        # as_array) was the decode thread's largest cost after llama_decode itself.
+        self._row_type = ctypes.c_float * self._n_vocab
         self._piece_buf = ctypes.create_string_buffer(256)
         meta = self._llm.metadata
         self.template = ChatTemplate(
@@ -223,15 +223,18 @@ class LlamaEngine:
 
     def _generate(
         self, tokens: list[int], params: SamplingParams, stops: list[str], cancel: threading.Event
-    ) -> Iterator[Event]:
-        if not tokens:
-            raise BadRequest("The prompt is empty.")
-        if len(tokens) >= self.n_ctx:
-            raise ContextOverflow(
-                f"The prompt is {len(tokens)} tokens; this model's context holds {self.n_ctx}."
-            )
-        sampler = self._make_sampler(params)  # a bad grammar is refused before it queues
-        yield from self._batcher.submit(Seq(tokens, params, stops, cancel, sampler))
+    ) -> Stream:
+        def make() -> Seq:
+            if not tokens:
+                raise BadRequest("The prompt is empty.")
+            if len(tokens) >= self.n_ctx:
+                raise ContextOverflow(
+                    f"The prompt is {len(tokens)} tokens; this model's context holds {self.n_ctx}."
+                )
+            sampler = self._make_sampler(params)  # a bad grammar is refused before it queues
+            return Seq(tokens, params, stops, cancel, sampler)
+
+        return self._batcher.stream(make)
 
     # -- what the batcher asks of the model (on its decode thread) ------------------------------
 
@@ -244,12 +247,18 @@ class LlamaEngine:
         return piece
 
     def is_end(self, token: int) -> bool:
-        return bool(self._lib.llama_vocab_is_eog(self._vocab, token))
+        end = self._ends.get(token)
+        if end is None:
+            end = self._ends[token] = bool(self._lib.llama_vocab_is_eog(self._vocab, token))
+        return end
 
     def row_logits(self, row: int) -> np.ndarray:
         """The logits of batch row `row`: a view, valid until the next decode."""
         raw = self._lib.llama_get_logits_ith(self._ctx.ctx, row)
-        return as_array(raw, shape=(self._n_vocab,))
+        if not raw:  # llama.cpp has no logits for that row (and has logged why)
+            raise ModelLoadError(f"llama.cpp gave no logits for row {row}", code="decode_failed")
+        row_data = self._row_type.from_address(ctypes.addressof(raw.contents))
+        return np.frombuffer(row_data, dtype=np.float32)  # type: ignore[call-overload]
 
     def sample_from(self, sampler, logits: np.ndarray) -> int:
         """What `llama_sampler_sample` does with a row of the context's logits, done with kept

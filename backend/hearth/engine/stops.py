@@ -8,6 +8,10 @@ from collections.abc import Sequence
 class StopMatcher:
     def __init__(self, stops: Sequence[str]):
         self._stops = [s for s in stops if s]
+        # Every stop, and every start of one, begins with one of these characters: text with
+        # none of them is safe to emit whole, which is what nearly every token is. This runs on
+        # the decode thread once per token, where it saves the full search below.
+        self._firsts = frozenset(s[0] for s in self._stops)
         self._held = ""
 
     def feed(self, text: str) -> tuple[str, bool]:
@@ -15,6 +19,9 @@ class StopMatcher:
         if not self._stops:
             return text, False
         buf = self._held + text
+        if self._firsts.isdisjoint(buf):
+            self._held = ""
+            return buf, False
         hits = [i for i in (buf.find(s) for s in self._stops) if i != -1]
         if hits:
             self._held = ""

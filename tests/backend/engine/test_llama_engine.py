@@ -1,10 +1,12 @@
 """The in-process llama.cpp engine against real GGUF files."""
 
 import os
+import queue
 import threading
 
 import pytest
-from hearth.engine.base import ChatMessage, Finish, Piece, SamplingParams
+from hearth.engine.base import ChatMessage, ContextOverflow, Finish, Piece, SamplingParams
+from hearth.engine.batcher import MAX_AHEAD
 from hearth.engine.llama import LlamaEngine
 from hearth.errors import ModelLoadError
 
@@ -108,6 +110,60 @@ def test_cancel_stops_within_a_token_or_two(stories):
     assert finish.reason == "stopped"
     assert pieces_after_cancel <= 2
     assert finish.completion_tokens < 10
+
+
+class Forwarded:
+    """A stream's events as its decode thread forwards them (`Stream.forward`)."""
+
+    def __init__(self, stream):
+        self.stream = stream
+        self.events: queue.SimpleQueue = queue.SimpleQueue()
+        self.done = threading.Event()
+        stream.forward(self.events.put, self.done.set)
+
+    def take(self):
+        event = self.events.get(timeout=30)
+        if isinstance(event, Piece):
+            self.stream.taken()
+        return event
+
+    def all(self):
+        events = []
+        while not (events and isinstance(events[-1], (Finish, BaseException))):
+            events.append(self.take())
+        assert self.done.wait(30)
+        return events
+
+
+def test_a_forwarded_stream_gives_what_reading_it_gives(stories):
+    read, read_finish = run(stories.stream_complete("Once upon a time", GREEDY, threading.Event()))
+    forwarded = Forwarded(stories.stream_complete("Once upon a time", GREEDY, threading.Event()))
+    text, finish = run(forwarded.all())
+    assert (text, finish) == (read, read_finish)
+    assert finish.completion_tokens == 24
+
+
+def test_a_forwarded_stream_runs_no_further_ahead_than_its_reader(stories):
+    cancel = threading.Event()
+    params = SamplingParams(temperature=0, max_tokens=400)
+    forwarded = Forwarded(stories.stream_complete("Once upon a time", params, cancel))
+    # Nothing is taken: the decode thread puts MAX_AHEAD pieces and waits for the reader.
+    ahead = [forwarded.events.get(timeout=30) for _ in range(MAX_AHEAD)]
+    assert all(isinstance(e, Piece) for e in ahead)
+    assert not forwarded.done.wait(0.3) and forwarded.events.empty()
+    forwarded.stream.taken()
+    assert isinstance(forwarded.events.get(timeout=30), Piece)  # one taken: one more
+    cancel.set()
+    forwarded.stream.taken()
+    forwarded.stream.taken()
+    rest = forwarded.all()
+    assert rest[-1].reason == "stopped" and rest[-1].completion_tokens <= MAX_AHEAD + 2
+
+
+def test_a_forwarded_stream_refuses_a_bad_prompt_when_forwarded(stories):
+    stream = stories.stream_complete("Once upon a time " * 400, GREEDY, threading.Event())
+    with pytest.raises(ContextOverflow):
+        stream.forward(lambda event: None, lambda: None)
 
 
 def test_stop_strings_end_the_answer(stories):

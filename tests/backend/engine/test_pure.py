@@ -30,6 +30,10 @@ def feed_all(stops, pieces):
         (["ab", "b"], ["xab"], "x", True),
         (["STOP"], ["ST"], "ST", False),  # flushed at the end: never a stop
         (["<|im_end|>"], ["Paris.<|im", "_end|>"], "Paris.", True),
+        # Text with no stop's first character goes out whole; the stop still ends it later.
+        (["<|im_end|>"], ["Paris", " is", " big", "<|im_end|>", "x"], "Paris is big", True),
+        (["<|im_end|>"], ["a", "<|im", "x", "y"], "a<|imxy", False),
+        (["\n"], ["ab", "c\nd"], "abc", True),
     ],
 )
 def test_stop_matcher(stops, pieces, text, hit):
