@@ -112,6 +112,7 @@ def create_app(settings: Settings, token: str, *, factory: EngineFactory | None 
         # numpy, off the event loop, once the shell's first /health has its answer; a model
         # load or ingest sooner imports it itself, under the same lock (hearth/heavy.py).
         warm_up = asyncio.get_running_loop().call_later(heavy.WARM_UP_DELAY_S, heavy.warm_up)
+        heavy.settle()  # what startup imported and built, out of full collections (heavy.py)
         try:
             yield
         finally:

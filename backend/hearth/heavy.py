@@ -8,11 +8,17 @@ half-initialised module, and CI saw "cannot import name 'NDArray' from partially
 module 'numpy._typing'". So every import that may be the first of a heavy package runs inside
 `imports()`, under one lock; `warm_up()` imports numpy that way in the background once the
 server is up, so that the first model load or ingest seldom waits for it.
+
+What these imports leave behind lives as long as the process, so each outermost `imports()`
+ends by moving every object there is into the collector's permanent generation (`settle`).
+A full collection otherwise walks them all: about 67 ms here, holding the GIL, which stalls
+the decode thread mid-answer for as long (docs/PARALLEL.md).
 """
 
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import threading
 from collections.abc import Iterator
@@ -34,6 +40,16 @@ def imports() -> Iterator[None]:
             yield
         finally:
             _held.depth -= 1
+            if _held.depth == 0:
+                settle()
+
+
+def settle() -> None:
+    """Leave every object there is now out of later full collections: the modules, classes
+    and tables that imports and startup made, which live until the process ends. Garbage that
+    is in a reference cycle at this moment is never freed; that is a one-off few kilobytes
+    at most, as this runs only after startup and after the first import of a heavy package."""
+    gc.freeze()
 
 
 def held() -> bool:

@@ -18,6 +18,7 @@ import functools
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -35,6 +36,13 @@ _DONE = object()
 # (a tiny model would otherwise finish the whole answer before the reader saw its first piece).
 # Two, not one: the next step can run while the reader takes the last piece.
 MAX_AHEAD = 2
+# A sequence's text is put as a piece when its last piece went at least this long ago; until
+# then the tokens' text is gathered, and goes with a later token's. A screen shows a new frame
+# every 16.7 ms, so nobody sees the difference. Each piece costs a wakeup of the event loop, of
+# the client and of the UI's rendering, and on a 2-core PC that is time taken from llama.cpp's
+# own threads (docs/PARALLEL.md). The first piece goes at once, and so does every piece of a
+# model slower than this.
+COALESCE_S = 1 / 60
 
 
 class Model(Protocol):
@@ -80,6 +88,8 @@ class Seq:
     decoder: Any = field(default_factory=lambda: codecs.getincrementaldecoder("utf-8")("replace"))
     matcher: StopMatcher = field(init=False)
     pending: list[TokenLogprob] = field(default_factory=list)
+    held: list[str] = field(default_factory=list)  # text not yet put (Batcher._sample)
+    sent_at: float = float("-inf")  # when a piece was last put
 
     def __post_init__(self) -> None:
         self.matcher = StopMatcher(self.stops)
@@ -104,12 +114,14 @@ class Batcher:
         n_ctx: int,
         free_sampler: Callable[[Any], None],
         exact_reuse: bool = True,
+        coalesce_s: float = COALESCE_S,
     ):
         self._lib, self._ctx, self._batch = lib, ctx, batch
         self._model = model
         self._n_batch, self._n_ctx = n_batch, n_ctx
         self._free_sampler = free_sampler
         self._exact_reuse = exact_reuse
+        self._coalesce_s = coalesce_s
         self._cached: dict[int, list[int]] = {s: [] for s in range(n_parallel)}
         # Per slot: how many leading cached tokens were computed as whole aligned prompt chunks,
         # each alone in its decode, exactly as a fresh evaluation computes them (slots.reuse).
@@ -230,7 +242,9 @@ class Batcher:
         self._active.append(seq)
 
     def _ready(self, seq: Seq) -> bool:
-        return seq.next_token is not None and seq.unread < MAX_AHEAD
+        # Gathered text counts as a piece: the reader is never further behind than MAX_AHEAD.
+        ahead = seq.unread + (1 if seq.held else 0)
+        return seq.next_token is not None and ahead < MAX_AHEAD
 
     def _wait_for_readers(self) -> None:
         with self._cond:
@@ -249,6 +263,11 @@ class Batcher:
             return True
         answering = [s for s in self._active if self._ready(s)]
         filling = [s for s in self._active if s.next_token is None and s.done < len(s.tokens)]
+        for seq in self._active:
+            # Gathered text waits for the sequence's next token only when that comes soon: not
+            # when the sequence waits for its reader, nor when a prompt shares the step.
+            if seq.held and (filling or seq not in answering):
+                self._send(seq)
         plan = step_plan(
             [id(s) for s in answering],
             [(id(s), len(s.tokens) - s.done) for s in filling],
@@ -302,6 +321,14 @@ class Batcher:
             self._sample(seq, row=row)
         return True
 
+    def _send(self, seq: Seq) -> None:
+        """Put the text gathered since the last piece as one piece, if there is any."""
+        if seq.held:
+            self._put(seq, Piece("".join(seq.held), tuple(seq.pending)))
+            seq.held.clear()
+            seq.pending.clear()
+            seq.sent_at = time.monotonic()
+
     def _put(self, seq: Seq, piece: Piece) -> None:
         with self._cond:
             seq.unread += 1
@@ -328,8 +355,9 @@ class Batcher:
             seq.pending.append(model.logprob(logits, token, seq.params.logprobs))
         text, hit = seq.matcher.feed(seq.decoder.decode(model.piece(token)))
         if text:
-            self._put(seq, Piece(text, tuple(seq.pending)))
-            seq.pending.clear()
+            seq.held.append(text)
+            if time.monotonic() - seq.sent_at >= self._coalesce_s:
+                self._send(seq)
         if hit:  # the stop sequence's own tokens are not part of the answer
             self._finish(seq, "stop")
         elif seq.generated >= seq.params.max_tokens or self._window_full(seq):
@@ -344,7 +372,8 @@ class Batcher:
         if reason != "stop":  # held back for a stop string that never came, or half a character
             tail = seq.matcher.flush() + seq.decoder.decode(b"", final=True)
             if tail:
-                self._put(seq, Piece(tail, tuple(seq.pending)))
+                seq.held.append(tail)
+        self._send(seq)
         self._active.remove(seq)
         self._end(seq, Finish(reason, len(seq.tokens), seq.generated))  # type: ignore[arg-type]
 
@@ -366,6 +395,7 @@ class Batcher:
         self._kept.clear()
         for seq in list(self._active):
             self._active.remove(seq)
+            self._send(seq)  # what it had said stands; the error follows
             self._end(seq, exc)
 
 

@@ -26,7 +26,7 @@ from hearth.engine.base import (
     SamplingParams,
     TokenLogprob,
 )
-from hearth.engine.batcher import Batcher, Seq, Stream
+from hearth.engine.batcher import COALESCE_S, Batcher, Seq, Stream
 from hearth.engine.logprobs import log_softmax, top_tokens
 from hearth.engine.prompt import ChatTemplate
 from hearth.errors import BadRequest, ModelLoadError
@@ -133,6 +133,7 @@ class LlamaEngine:
         n_threads: int | None = None,
         n_parallel: int = 1,
         exact_reuse: bool = True,
+        coalesce_s: float = COALESCE_S,
         verbose: bool = False,
     ):
         threads = usable_threads(n_threads)
@@ -184,6 +185,7 @@ class LlamaEngine:
             n_ctx=self.n_ctx,
             free_sampler=llama_cpp.llama_sampler_free,
             exact_reuse=exact_reuse,
+            coalesce_s=coalesce_s,
         )
 
     # -- prompt ---------------------------------------------------------------------------------

@@ -95,7 +95,7 @@ def test_prefix_reuse_gives_the_same_answer_as_a_fresh_prompt(stories):
     assert again == first
 
 
-def test_cancel_stops_within_a_token_or_two(stories):
+def test_a_reader_sees_at_most_a_piece_or_two_after_its_cancel(stories):
     cancel = threading.Event()
     params = SamplingParams(temperature=0, max_tokens=400)
     pieces_after_cancel = 0
@@ -105,11 +105,69 @@ def test_cancel_stops_within_a_token_or_two(stories):
             finish = event
         elif cancel.is_set():
             pieces_after_cancel += 1
-        if i == 5:
+        if i == 2:
             cancel.set()
     assert finish.reason == "stopped"
-    assert pieces_after_cancel <= 2
-    assert finish.completion_tokens < 10
+    # The pieces the engine had put before it saw the cancel (MAX_AHEAD at most), and the text
+    # it had gathered for the next one.
+    assert pieces_after_cancel <= MAX_AHEAD + 1
+    assert finish.completion_tokens < 400
+
+
+def test_the_engine_stops_at_the_step_after_a_cancel(stories):
+    # Cancelled from the decode thread itself as it puts a piece: no token may follow.
+    cancel = threading.Event()
+    params = SamplingParams(temperature=0, max_tokens=400, logprobs=0)
+    seen = []
+
+    def send(event):
+        seen.append(event)
+        if isinstance(event, Piece):
+            stream.taken()
+            if len(seen) == 3:
+                cancel.set()
+
+    done = threading.Event()
+    stream = stories.stream_complete("Once upon a time", params, cancel)
+    stream.forward(send, done.set)
+    assert done.wait(30)
+    assert len(seen) == 4  # three pieces, the third cancelling, then the Finish at once
+    tokens = sum(len(e.logprobs) for e in seen[:3])
+    assert seen[-1].reason == "stopped" and seen[-1].completion_tokens == tokens
+
+
+@pytest.fixture(scope="module")
+def gathering(request):
+    """stories260K with a window that gathers every token after the first into the last piece."""
+    path = request.getfixturevalue("stories_path")
+    engine = LlamaEngine("stories260K.gguf", path, n_ctx=512, n_threads=2, coalesce_s=3600)
+    yield engine
+    engine.close()
+
+
+def test_tokens_that_come_fast_are_gathered_into_fewer_pieces(stories, gathering):
+    params = SamplingParams(temperature=0, max_tokens=24, logprobs=0)
+    events = list(gathering.stream_complete("Once upon a time", params, threading.Event()))
+    pieces = [e for e in events if isinstance(e, Piece)]
+    # The first piece goes at once; the rest waits for the window, or the end.
+    assert [len(p.logprobs) for p in pieces] == [1, 23]
+    alone = stories.stream_complete("Once upon a time", params, threading.Event())
+    assert run(events) == run(alone)
+
+
+def test_gathered_text_goes_when_its_reader_falls_behind(gathering):
+    cancel = threading.Event()
+    params = SamplingParams(temperature=0, max_tokens=400, logprobs=0)
+    forwarded = Forwarded(gathering.stream_complete("Once upon a time", params, cancel))
+    # Nothing is taken: the first piece, then the tokens gathered until the engine had to
+    # wait for the reader, as the second. Then it waits, window or not.
+    first, second = (forwarded.events.get(timeout=30) for _ in range(MAX_AHEAD))
+    assert len(first.logprobs) == 1 and len(second.logprobs) >= 1
+    assert not forwarded.done.wait(0.3) and forwarded.events.empty()
+    cancel.set()
+    forwarded.stream.taken()
+    forwarded.stream.taken()
+    assert forwarded.all()[-1].reason == "stopped"
 
 
 class Forwarded:
