@@ -10,6 +10,7 @@ from hearth.engine.batcher import MAX_AHEAD
 from hearth.engine.llama import LlamaEngine
 from hearth.errors import ModelLoadError
 
+from tests.backend.engine.stories import stories_engine
 from tests.backend.gguf_edits import alien_copy
 
 GREEDY = SamplingParams(temperature=0, max_tokens=24)
@@ -30,10 +31,8 @@ def run(events):
 
 @pytest.fixture(scope="module")
 def stories(request):
-    path = request.getfixturevalue("stories_path")
-    engine = LlamaEngine("stories260K.gguf", path, n_ctx=512, n_threads=2)
-    yield engine
-    engine.close()
+    with stories_engine(request) as engine:
+        yield engine
 
 
 @pytest.mark.parametrize(
@@ -139,10 +138,8 @@ def test_the_engine_stops_at_the_step_after_a_cancel(stories):
 @pytest.fixture(scope="module")
 def gathering(request):
     """stories260K with a window that gathers every token after the first into the last piece."""
-    path = request.getfixturevalue("stories_path")
-    engine = LlamaEngine("stories260K.gguf", path, n_ctx=512, n_threads=2, coalesce_s=3600)
-    yield engine
-    engine.close()
+    with stories_engine(request, coalesce_s=3600) as engine:
+        yield engine
 
 
 def test_tokens_that_come_fast_are_gathered_into_fewer_pieces(stories, gathering):

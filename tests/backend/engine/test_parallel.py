@@ -15,10 +15,11 @@ import pytest
 from hearth.engine.base import Finish, Piece, SamplingParams
 from hearth.engine.factory import LocalFactory
 from hearth.engine.generation import Generation
-from hearth.engine.llama import LlamaEngine
 from hearth.engine.manager import ModelManager, Queued
 from hearth.library.library import ModelLibrary
 from hearth.settings import Settings
+
+from tests.backend.engine.stories import stories_engine
 
 PROMPTS = ("Once upon a time", "Lily and Ben went to the park", "One day, a little dog")
 GREEDY = SamplingParams(temperature=0, max_tokens=40)
@@ -57,17 +58,14 @@ def together(engine, jobs):
 
 @pytest.fixture(scope="module")
 def single(request):
-    engine = LlamaEngine("stories260K.gguf", request.getfixturevalue("stories_path"), n_ctx=512)
-    yield engine
-    engine.close()
+    with stories_engine(request, n_threads=None) as engine:
+        yield engine
 
 
 @pytest.fixture(scope="module")
 def parallel(request):
-    path = request.getfixturevalue("stories_path")
-    engine = LlamaEngine("stories260K.gguf", path, n_ctx=512, n_threads=2, n_parallel=3)
-    yield engine
-    engine.close()
+    with stories_engine(request, n_parallel=3) as engine:
+        yield engine
 
 
 def alone(engine, prompt, params=GREEDY):

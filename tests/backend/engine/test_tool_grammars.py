@@ -9,8 +9,8 @@ import pytest
 from hearth.api.openai_tools import FunctionSpec, Tool, call_grammar
 from hearth.api.tool_formats import SHAPES, parse
 from hearth.engine.base import SamplingParams
-from hearth.engine.llama import LlamaEngine
 
+from tests.backend.engine.stories import stories_engine
 from tests.backend.engine.test_llama_engine import run
 
 WEATHER = Tool(
@@ -28,10 +28,8 @@ WEATHER = Tool(
 
 @pytest.fixture(scope="module")
 def stories(request):
-    path = request.getfixturevalue("stories_path")
-    engine = LlamaEngine("stories260K.gguf", path, n_ctx=512, n_threads=2)
-    yield engine
-    engine.close()
+    with stories_engine(request) as engine:
+        yield engine
 
 
 @pytest.mark.slow
