@@ -72,7 +72,7 @@ class Seq:
     # A llama_sampler chain, freed by the batcher when the sequence ends; None for plain greedy
     # decoding, which the batcher does itself (_sample).
     sampler: Any
-    queue: queue.SimpleQueue = field(default_factory=queue.SimpleQueue)
+    events: queue.SimpleQueue = field(default_factory=queue.SimpleQueue)
     # Where the decode thread puts each event, and what it calls after the last: this
     # sequence's own queue (read by `Batcher.read`), or a forwarding reader's callbacks
     # (`Stream.forward`).
@@ -93,8 +93,8 @@ class Seq:
 
     def __post_init__(self) -> None:
         self.matcher = StopMatcher(self.stops)
-        self.out = self.queue.put
-        self.closed = functools.partial(self.queue.put, _DONE)
+        self.out = self.events.put
+        self.closed = functools.partial(self.events.put, _DONE)
 
     @property
     def ended(self) -> bool:
@@ -158,7 +158,7 @@ class Batcher:
     def read(self, seq: Seq) -> Iterator[Event]:
         try:
             while True:
-                item = seq.queue.get()
+                item = seq.events.get()
                 if item is _DONE:
                     return
                 if isinstance(item, BaseException):
