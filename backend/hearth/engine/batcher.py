@@ -321,13 +321,13 @@ class Batcher:
             self._sample(seq, row=row)
         return True
 
-    def _send(self, seq: Seq) -> None:
+    def _send(self, seq: Seq, now: float | None = None) -> None:
         """Put the text gathered since the last piece as one piece, if there is any."""
         if seq.held:
             self._put(seq, Piece("".join(seq.held), tuple(seq.pending)))
             seq.held.clear()
             seq.pending.clear()
-            seq.sent_at = time.monotonic()
+            seq.sent_at = time.monotonic() if now is None else now
 
     def _put(self, seq: Seq, piece: Piece) -> None:
         with self._cond:
@@ -356,8 +356,9 @@ class Batcher:
         text, hit = seq.matcher.feed(seq.decoder.decode(model.piece(token)))
         if text:
             seq.held.append(text)
-            if time.monotonic() - seq.sent_at >= self._coalesce_s:
-                self._send(seq)
+            now = time.monotonic()
+            if now - seq.sent_at >= self._coalesce_s:
+                self._send(seq, now)
         if hit:  # the stop sequence's own tokens are not part of the answer
             self._finish(seq, "stop")
         elif seq.generated >= seq.params.max_tokens or self._window_full(seq):
@@ -414,10 +415,19 @@ class Stream:
 
     def __next__(self) -> Event:
         if self._reading is None:
-            self._seq = self._make()
-            self._batcher.submit(self._seq)
-            self._reading = self._batcher.read(self._seq)
+            self._reading = self._batcher.read(self._start())
         return next(self._reading)
+
+    def _start(
+        self, out: Callable[[Any], None] | None = None, closed: Callable[[], None] | None = None
+    ) -> Seq:
+        """Build the sequence (its errors surface here) and submit it, with the decode thread
+        putting its events on its own queue or, when given, calling `out` and `closed`."""
+        self._seq = seq = self._make()
+        if out is not None and closed is not None:
+            seq.out, seq.closed = out, closed
+        self._batcher.submit(seq)
+        return seq
 
     def close(self) -> None:
         """Stop reading early: the sequence ends at the next step, as when the reader drops it."""
@@ -432,9 +442,7 @@ class Stream:
         thread, so they must be quick and must not raise. The reader calls `taken` for each
         Piece it takes, which keeps the decode thread at most MAX_AHEAD pieces ahead of it (a
         cancel then comes in time); the sequence's `cancel` ends it early."""
-        self._seq = seq = self._make()
-        seq.out, seq.closed = send, done
-        self._batcher.submit(seq)
+        self._start(send, done)
 
     def taken(self) -> None:
         assert self._seq is not None, "taken before the stream started"
