@@ -113,7 +113,8 @@ describe('models that fit this machine', { skip: missing([SMOLLM, STORIES, EMBED
     await page.goto(`${backend.url}/#/chat`);
     const picker = page.getByLabel('Model', { exact: true });
     await picker.waitFor();
-    await page.waitForFunction(() => document.querySelectorAll('#model-picker option').length > 0);
+    // The picker is busy until the models list arrives; only then are its options the answer.
+    await page.locator('#model-picker[aria-busy="false"]').waitFor();
     const options = await picker.locator('option').allInnerTexts();
     assert.deepEqual(
       options.map((o) => o.trim()),

@@ -48,4 +48,33 @@ describe('ModelPicker', () => {
     expect(stray).toBeDisabled();
     expect(screen.queryByRole('option', { name: /MiniLM/ })).toBeNull();
   });
+
+  it('says it is loading until the list arrives, then that nothing is installed', () => {
+    const none = { models: [], chatModels: [], defaultModel: null };
+    const first = renderWithApp(
+      <ModelPicker models={state({ ...none, ready: false })} value={null} onChange={() => undefined} />,
+      new FakeBackend(),
+    );
+    let picker = screen.getByLabelText('Model');
+    expect(picker).toHaveAttribute('aria-busy', 'true');
+    expect(within(picker).getByRole('option').textContent).toBe('Loading models…');
+    first.unmount();
+    renderWithApp(<ModelPicker models={state(none)} value={null} onChange={() => undefined} />, new FakeBackend());
+    picker = screen.getByLabelText('Model');
+    expect(picker).toHaveAttribute('aria-busy', 'false');
+    expect(within(picker).getByRole('option').textContent).toBe('No chat model installed');
+  });
+
+  it('says the list failed, and why, rather than that nothing is installed', () => {
+    renderWithApp(
+      <ModelPicker
+        models={state({ models: [], chatModels: [], defaultModel: null, error: 'backend unreachable' })}
+        value={null}
+        onChange={() => undefined}
+      />,
+      new FakeBackend(),
+    );
+    expect(within(screen.getByLabelText('Model')).getByRole('option').textContent).toBe('Models unavailable');
+    expect(screen.getByText('Could not list models: backend unreachable')).toBeInTheDocument();
+  });
 });

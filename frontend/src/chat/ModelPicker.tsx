@@ -14,6 +14,11 @@ interface ModelPickerProps {
 /** A file name without .gguf; `modelName` (models/names.ts) is the name to show for a model. */
 export { fileStem as displayName } from '../models/names';
 
+function emptyLabel(models: ModelsState): string {
+  if (!models.ready) return 'Loading models…';
+  return models.error ? 'Models unavailable' : 'No chat model installed';
+}
+
 /** Which model answers in this conversation; picking one loads it at once. */
 export function ModelPicker({ models, value, onChange, disabled }: ModelPickerProps) {
   const { api, bus } = useApp();
@@ -47,10 +52,12 @@ export function ModelPicker({ models, value, onChange, disabled }: ModelPickerPr
       <select
         id="model-picker"
         value={current}
+        aria-busy={!models.ready}
         disabled={disabled || options.length === 0 || loading !== null}
         onChange={(e) => void pick(e.target.value)}
       >
-        {options.length === 0 && <option value="">No chat model installed</option>}
+        {/* Until a list arrives, "none installed" would be a false claim. */}
+        {options.length === 0 && <option value="">{emptyLabel(models)}</option>}
         {stray && (
           <option value={current} disabled>
             {nameOf(current, models.models)} (not a chat model)
@@ -66,7 +73,13 @@ export function ModelPicker({ models, value, onChange, disabled }: ModelPickerPr
         ))}
       </select>
       <span className="picker-status" aria-live="polite">
-        {loading ? 'Loading model…' : error ? `Could not load: ${error}` : ''}
+        {loading
+          ? 'Loading model…'
+          : error
+            ? `Could not load: ${error}`
+            : models.error && options.length === 0
+              ? `Could not list models: ${models.error}`
+              : ''}
       </span>
     </div>
   );
