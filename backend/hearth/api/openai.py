@@ -80,13 +80,10 @@ async def chat_completions(
             sent_role = True
             yield frame(None, chunk({"role": "assistant", "content": ""}))
 
-    plain: Callable[[str], bytes] | None = None  # a content chunk's frame, given its text
+    plain = slot_frames(None, lambda text: chunk({"content": text}))  # a content chunk, by its text
 
     def content(piece: Piece) -> bytes:
-        nonlocal plain
         if not wants_logprobs:
-            # Made at the first piece, once the model that runs is known (it stays the same).
-            plain = plain or slot_frames(None, lambda text: chunk({"content": text}))
             return plain(piece.text)
         data = chunk({"content": piece.text})
         data["choices"][0]["logprobs"] = chat_logprobs(piece.logprobs)
@@ -156,13 +153,11 @@ async def completions(body: CompletionRequest, request: Request, models: ModelsD
 
     pieces = await _started(generation)
 
-    plain: Callable[[str], bytes] | None = None  # a piece's frame, given its text
+    plain = slot_frames(None, lambda text: envelope([choice(text, None)]))  # a piece, by its text
 
     def render(piece: Piece) -> Iterator[bytes]:
-        nonlocal sent, plain
+        nonlocal sent
         if params.logprobs is None:
-            # Made at the first piece, once the model that runs is known (it stays the same).
-            plain = plain or slot_frames(None, lambda text: envelope([choice(text, None)]))
             yield plain(piece.text)
         else:
             yield frame(None, envelope([choice(piece.text, None, piece.logprobs)]))

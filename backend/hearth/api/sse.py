@@ -29,12 +29,23 @@ def slot_frames(event: str | None, shape: Callable[[str], Any]) -> Callable[[str
     """Frames of one event whose data differ only in one string (a streamed answer's chunk per
     token): `shape(text)` is the data. The frame is encoded once with a marker in the string's
     place, and each later frame is that frame with the text encoded into the slot: the same
-    bytes as `frame(event, shape(text))`, without encoding the whole object again."""
+    bytes as `frame(event, shape(text))`, without encoding the whole object again.
+
+    The template is made at the first frame, not here, so `shape` may read what a stream knows
+    only once it has started (the model that runs)."""
     slot = _encode(_SLOT).encode()
-    head, marker, tail = frame(event, shape(_SLOT)).partition(slot)
-    if not marker or slot in tail:
-        raise ValueError("the shape must hold the text exactly once")
-    return lambda text: b"".join((head, _encode(text).encode(), tail))
+    parts: tuple[bytes, bytes] | None = None
+
+    def framed(text: str) -> bytes:
+        nonlocal parts
+        if parts is None:
+            head, marker, tail = frame(event, shape(_SLOT)).partition(slot)
+            if not marker or slot in tail:
+                raise ValueError("the shape must hold the text exactly once")
+            parts = head, tail
+        return b"".join((parts[0], _encode(text).encode(), parts[1]))
+
+    return framed
 
 
 def sse_response(body: AsyncIterator[bytes]) -> StreamingResponse:

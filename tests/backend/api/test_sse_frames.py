@@ -39,4 +39,14 @@ def test_a_templated_frame_is_the_whole_frame(text, event):
 @pytest.mark.parametrize("shape", [lambda text: {"fixed": 1}, lambda text: [text, text]])
 def test_a_shape_without_the_text_once_is_refused(shape):
     with pytest.raises(ValueError, match="exactly once"):
-        slot_frames(None, shape)
+        slot_frames(None, shape)("x")
+
+
+def test_the_template_is_made_at_the_first_frame():
+    # A stream's chunks name the model that runs, which is known only at its first piece.
+    model = {"name": None}
+    frames = slot_frames(None, lambda text: {"model": model["name"], "text": text})
+    model["name"] = "smol"
+    assert frames("a") == frame(None, {"model": "smol", "text": "a"})
+    model["name"] = "changed"  # the template is kept: the same model runs the whole stream
+    assert frames("b") == frame(None, {"model": "smol", "text": "b"})
