@@ -248,6 +248,24 @@ def test_info_reports_offload_state(stories):
     assert info.details["has_chat_template"] is False
 
 
+@pytest.mark.parametrize(("n_ctx", "n_batch"), [(256, 256), (2048, 512)])
+def test_the_context_has_the_whole_window_and_a_full_batch(request, n_ctx, n_batch):
+    # The context llama-cpp-python builds is a small throwaway (FIRST_CONTEXT); the one the
+    # engine runs must still hold the window asked for, with prompts decoded in batches of
+    # min(n_ctx, 512) as before.
+    import llama_cpp
+
+    with stories_engine(request, n_ctx=n_ctx) as engine:
+        assert engine.n_ctx == n_ctx and engine.info().n_ctx == n_ctx
+        assert llama_cpp.llama_n_batch(engine._ctx.ctx) == n_batch
+        # About 4 tokens each: three quarters of the window, in more than one batch where the
+        # window is larger than one.
+        prompt = "Once upon a time " * (n_ctx * 3 // 16)
+        params = GREEDY.model_copy(update={"max_tokens": 2})
+        finish = run(engine.stream_complete(prompt, params, threading.Event()))[-1]
+        assert isinstance(finish, Finish) and n_ctx // 2 < finish.prompt_tokens < n_ctx
+
+
 # SmolLM2's chat answer to "What is the capital of France?" is a coin flip: its first token is
 # "La" or "The" by 0.13 nats, decided by the CPU's kernels (x64 and zen4 say "The capital...",
 # haswell "La femme de France..."). This wording wins at every token through " Paris" by at
