@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from hearth.engine.base import Event, Finish, Piece, SamplingParams, TokenLogprob
-from hearth.engine.slots import CHUNK, pick_slot, reuse, step_plan
+from hearth.engine.slots import CHUNK, common_prefix, pick_slot, reuse_of, step_plan
 from hearth.engine.stops import StopMatcher
 from hearth.errors import ModelLoadError
 
@@ -99,6 +99,10 @@ class Seq:
     @property
     def ended(self) -> bool:
         return self.cancel.is_set() or self.abandoned
+
+
+def _slot_of(seq: Seq) -> int:
+    return seq.slot
 
 
 class Batcher:
@@ -210,8 +214,11 @@ class Batcher:
         busy = {s.slot for s in self._active}
         while self._incoming and len(busy) < len(self._cached):
             seq = self._incoming.pop(0)
-            free = {s: t for s, t in self._cached.items() if s not in busy}
-            slot = pick_slot(free, seq.tokens, self._lru)
+            prefix = {
+                s: common_prefix(t, seq.tokens) for s, t in self._cached.items() if s not in busy
+            }
+            gain = {s: self._gain(s, seq.tokens, shared) for s, shared in prefix.items()}
+            slot = pick_slot(gain, prefix, busy, self._lru)
             kept = self._kept.pop(slot, None)
             if kept is not None and self._repeats(slot, seq.tokens, kept[0]):
                 self._ctx.kv_cache_seq_rm(slot, kept[0], -1)  # the last answer goes
@@ -220,8 +227,7 @@ class Batcher:
                 self._kept[slot] = kept
                 self._use(slot, busy, seq)
                 continue
-            exact = self._exact[slot] if self._exact_reuse else None
-            n_past = reuse(self._cached[slot], seq.tokens, exact)
+            n_past = gain[slot]  # what reuse takes: the kept-logits case went above
             if not self._ctx.kv_cache_seq_rm(slot, n_past, -1):
                 # A cache that cannot drop a tail (recurrent models) starts the slot afresh.
                 self._ctx.kv_cache_seq_rm(slot, -1, -1)
@@ -230,6 +236,15 @@ class Batcher:
             self._exact[slot] = n_past
             seq.slot, seq.done = slot, n_past
             self._use(slot, busy, seq)
+
+    def _gain(self, slot: int, tokens: list[int], shared: int) -> int:
+        """The prompt tokens the slot's cache saves evaluating: all of a repeated prompt whose
+        logits it kept, else what `reuse` takes from it."""
+        kept = self._kept.get(slot)
+        if kept is not None and self._repeats(slot, tokens, kept[0]):
+            return len(tokens)
+        exact = self._exact[slot] if self._exact_reuse else None
+        return reuse_of(shared, len(tokens), exact)
 
     def _repeats(self, slot: int, tokens: list[int], length: int) -> bool:
         cache = self._cached[slot]
@@ -291,16 +306,21 @@ class Batcher:
                 rows.append((n, seq))
             n += 1
 
-        for seq in answering:
-            assert seq.next_token is not None
-            put(seq.next_token, seq, True)
-            seq.next_token = None
-        for ident, take in plan:
-            seq = by_id[ident]
-            end = seq.done + take
-            for i in range(seq.done, end):
-                put(seq.tokens[i], seq, i == len(seq.tokens) - 1)
-            seq.done = end
+        takes = dict(plan)
+        replying = {id(s) for s in answering}
+        # In slot order: llama.cpp decodes a run of consecutive sequence ids as one ubatch only
+        # when the batch lists them in that order (slots.runs).
+        for seq in sorted(self._active, key=_slot_of):
+            take = takes.get(id(seq), 0)
+            if id(seq) in replying:
+                assert seq.next_token is not None
+                put(seq.next_token, seq, True)
+                seq.next_token = None
+            elif take:
+                end = seq.done + take
+                for i in range(seq.done, end):
+                    put(seq.tokens[i], seq, i == len(seq.tokens) - 1)
+                seq.done = end
         b.n_tokens = n
         rc = self._lib.llama_decode(self._ctx.ctx, b)
         if rc != 0:

@@ -13,7 +13,7 @@ bigger chunk) went through other kernels, and a close call, such as SmolLM2's fi
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 
 
 def common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
@@ -24,12 +24,30 @@ def common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
     return n
 
 
-def pick_slot(free: Mapping[int, Sequence[int]], tokens: Sequence[int], lru: Sequence[int]) -> int:
-    """The free slot sharing the longest prefix with `tokens`; among equals (none sharing
-    anything, say) the one used longest ago (`lru`: slot ids, oldest first), so a slot holding
-    another conversation's prefix is kept for as long as possible."""
+def runs(slots: Iterable[int]) -> int:
+    """How many runs of consecutive ids `slots` make. With a KV cache split per sequence,
+    llama.cpp computes one step's batch as one ubatch per run of consecutive sequence ids, in
+    the order the batch lists them (llama_batch_allocr::split_equal accepts only the next id):
+    slots 0, 1, 2 decode together, slots 0 and 2 one after the other, each a matrix-vector pass
+    over the whole model (a step of 4 answers took 33 ms split in two, 23 ms whole)."""
+    ordered = sorted(set(slots))
+    return sum(1 for i, s in enumerate(ordered) if i == 0 or s != ordered[i - 1] + 1)
+
+
+def pick_slot(
+    gain: Mapping[int, int],
+    prefix: Mapping[int, int],
+    busy: Collection[int],
+    lru: Sequence[int],
+) -> int:
+    """The free slot for a new prompt, among `gain`'s (free slot: prompt tokens its cache
+    saves evaluating). Most saved first. Among equals, the one that keeps the busy slots in the
+    fewest runs of consecutive ids (`runs`: the answers then decode as one batch); then the
+    longest shared `prefix` (a short follow-up goes back to its own slot); then the one used
+    longest ago (`lru`: slot ids, oldest first), so a slot holding another conversation's prefix
+    is kept for as long as possible."""
     age = {slot: i for i, slot in enumerate(lru)}
-    return max(free, key=lambda s: (common_prefix(free[s], tokens), -age.get(s, -1)))
+    return max(gain, key=lambda s: (gain[s], -runs([*busy, s]), prefix[s], -age.get(s, -1)))
 
 
 # Tokens per prompt chunk. Smaller reuses more of a follow-up's prefix (at most CHUNK - 1 tokens
@@ -46,7 +64,12 @@ def reuse(
     evaluation would put it in: its logits are what the first answer token is sampled from.
     `exact` None: all of the shared prefix (HEARTH_EXACT_PROMPT_CACHE off; faster follow-ups,
     answers that may differ from a cold cache's on a close call)."""
-    n = min(common_prefix(cached, tokens), len(tokens) - 1)
+    return reuse_of(common_prefix(cached, tokens), len(tokens), exact, chunk)
+
+
+def reuse_of(shared: int, n_tokens: int, exact: int | None, chunk: int = CHUNK) -> int:
+    """`reuse`, given the shared prefix's length and the prompt's."""
+    n = min(shared, n_tokens - 1)
     if exact is None:
         return n
     n = min(n, exact)

@@ -127,6 +127,43 @@ def test_a_follow_up_prompt_reuses_its_slot_and_gives_the_fresh_answer(single, p
     assert alone(parallel, base)["text"] == first == alone(single, base)["text"]
 
 
+def test_answers_running_together_decode_as_one_batch(request, monkeypatch):
+    # With a KV cache split per sequence, llama.cpp computes a step as one ubatch per run of
+    # consecutive sequence ids in the order the batch lists them (slots.runs); a step split in
+    # two costs nearly twice. Each decode's sequence ids are recorded on their way to llama.cpp.
+    import llama_cpp
+
+    steps: list[list[int]] = []
+    real = llama_cpp.llama_decode
+
+    def recording(ctx, batch):
+        steps.append([batch.seq_id[i][0] for i in range(batch.n_tokens)])
+        return real(ctx, batch)
+
+    long = SamplingParams(temperature=0, max_tokens=400)
+    with stories_engine(request, n_parallel=3) as engine:
+        started = []
+        for prompt in ("Tom had a red ball", "Sara liked to sing", "Ben saw a big tree"):
+            events = engine.stream_complete(prompt, long, threading.Event())  # slots 0, 1, 2
+            assert isinstance(next(events), Piece)
+            started.append(events)
+        for events in started[:2]:
+            events.close()  # slots 0 and 1 are free again; the third answer goes on in 2
+        monkeypatch.setattr(llama_cpp, "llama_decode", recording)
+        out: dict = {}
+        reader = threading.Thread(target=collect, args=(started[2], out))
+        reader.start()
+        # Slot 0 holds this prompt's first words (too few to reuse), slot 1 sits beside the
+        # busy slot 2: the answer goes to 1, and the two decode as one batch.
+        alone(engine, "Tom had a red ball and")
+        reader.join(timeout=60)
+    both = [ids for ids in steps if len(set(ids)) == 2]
+    assert both, "the two answers never shared a step"
+    assert all(set(ids) == {1, 2} for ids in both), both
+    for ids in steps:  # grouped by sequence, in ascending order
+        assert ids == sorted(ids), ids
+
+
 def test_beyond_n_the_rest_wait_in_line_with_their_positions(tmp_path, models_folder):
     settings = Settings.load(
         None,
