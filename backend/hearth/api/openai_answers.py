@@ -35,7 +35,6 @@ from hearth.api.tool_formats import (
     SHAPES,
     Answer,
     ToolFormat,
-    detect,
     parse,
     template_arguments,
     template_call_id,
@@ -45,6 +44,7 @@ from hearth.engine.generation import Generation
 from hearth.engine.manager import ModelManager
 from hearth.errors import BadRequest
 from hearth.jsonvalues import INTEGRAL
+from hearth.library.tool_templates import detect
 from hearth.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -1,5 +1,5 @@
-"""Tool calls in a model's own words: which call format a GGUF chat template teaches its model,
-and a model's answer read back as calls. Pure: no I/O, no llama.cpp.
+"""Tool calls in a model's own words: a model's answer read back as calls, in the format its
+GGUF chat template teaches it (hearth.library.tool_templates.detect). Pure: no I/O, no llama.cpp.
 
 Native formats (the template writes the tools and past calls itself; docs/TOOLS.md):
 - "hermes": Hermes 2 Pro, Qwen 2.5 and 3: `<tool_call>{"name", "arguments"}</tool_call>`, one
@@ -17,19 +17,21 @@ without them.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import re
 from collections.abc import Collection
 from dataclasses import dataclass, field
-from typing import Any, Generic, Literal, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
-ToolFormat = Literal["hermes", "llama3", "mistral", "generic"]
+from hearth.library.tool_templates import (
+    HERMES_CLOSE,
+    HERMES_OPEN,
+    MISTRAL_CALLS,
+    PYTHON_TAG,
+    ToolFormat,
+)
 
-HERMES_OPEN, HERMES_CLOSE = "<tool_call>", "</tool_call>"
-PYTHON_TAG = "<|python_tag|>"
-MISTRAL_CALLS = "[TOOL_CALLS]"
 # The beginnings of an answer that may turn out to be a call, in the formats where a call is
 # the whole answer; a streamed answer is held back while it could still be one.
 _OPENERS: dict[ToolFormat, tuple[str, ...]] = {
@@ -37,42 +39,7 @@ _OPENERS: dict[ToolFormat, tuple[str, ...]] = {
     "llama3": ("{", PYTHON_TAG),
     "mistral": (MISTRAL_CALLS, "["),
 }
-_TOOLS_VARIABLE = re.compile(r"\btools\b")
 _MISTRAL_ID = re.compile(r"[A-Za-z0-9]{9}")
-
-
-@dataclass(frozen=True)
-class Detection:
-    """The format a chat template's tool section asks for, and why."""
-
-    format: ToolFormat
-    reason: str
-
-    @property
-    def native(self) -> bool:
-        return self.format != "generic"
-
-
-@functools.lru_cache(maxsize=16)  # one template per loaded model, asked on every request
-def detect(template: str | None) -> Detection:
-    """The tool-call format `template` (a GGUF tokenizer.chat_template) teaches its model."""
-    if not template or not template.strip():
-        return Detection("generic", "The model has no chat template.")
-    if not _TOOLS_VARIABLE.search(template):
-        return Detection("generic", "The model's chat template has no tool section.")
-    if MISTRAL_CALLS in template:
-        return Detection("mistral", "The chat template writes calls as [TOOL_CALLS] (Mistral).")
-    if HERMES_OPEN in template:
-        return Detection(
-            "hermes", "The chat template writes calls in <tool_call> tags (Hermes, Qwen)."
-        )
-    if "<|start_header_id|>" in template and (PYTHON_TAG in template or '"parameters"' in template):
-        return Detection(
-            "llama3", 'The chat template writes calls as {"name", "parameters"} (Llama 3.1+).'
-        )
-    return Detection(
-        "generic", "The chat template has a tool section, in a format Hearth does not read."
-    )
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from typing import Any
 
 from hearth.errors import InvalidModel
 from hearth.library.ggml_types import EMBEDDING_ARCHITECTURES, FILE_TYPES, TENSOR_TYPES
+from hearth.library.tool_templates import ToolFormat, detect
 
 MAGIC = b"GGUF"
 SUPPORTED_VERSIONS = (2, 3)
@@ -68,6 +69,9 @@ class GGUFInfo:
     head_count_kv: int | None
     vocab_size: int | None
     has_chat_template: bool
+    # How its chat template writes tool calls, when Hearth reads that format ("hermes",
+    # "llama3", "mistral"); "generic": Hearth's own instructions instead (tool_templates).
+    tool_format: ToolFormat
     is_embedding: bool
     pooling_type: int | None
     file_size: int
@@ -308,6 +312,7 @@ def _summarise(
         head_count_kv=arch_int("attention.head_count_kv"),
         vocab_size=tokens.count if isinstance(tokens, ArrayInfo) else None,
         has_chat_template=bool(template and template.strip()),
+        tool_format=detect(template).format,
         is_embedding=pooling is not None or arch in EMBEDDING_ARCHITECTURES,
         pooling_type=pooling,
         file_size=size,

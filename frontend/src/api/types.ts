@@ -109,9 +109,14 @@ export interface GgufInfo {
   context_length: number | null;
   block_count: number | null;
   has_chat_template: boolean;
+  /** How the chat template writes tool calls (backend: library/tool_templates.py); "generic":
+   *  the /v1 API teaches the model Hearth's own call format instead. */
+  tool_format: ToolFormat;
   is_embedding: boolean;
   file_size: number;
 }
+
+export type ToolFormat = 'hermes' | 'llama3' | 'mistral' | 'generic';
 
 /** How a model fits this PC (backend library/fit.py); `reason` is the numbers in words. */
 export interface ModelFit {

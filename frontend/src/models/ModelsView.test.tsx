@@ -1,6 +1,6 @@
 import { act, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
-import type { CatalogueEntry, DownloadJob, ModelEntry, ModelFit } from '../api/types';
+import type { CatalogueEntry, DownloadJob, GgufInfo, ModelEntry, ModelFit, ToolFormat } from '../api/types';
 import { FakeBackend, json, sseStream } from '../test/fakeBackend';
 import { renderWithApp } from '../test/render';
 import { FIT_WORDS } from './FitBadge';
@@ -130,7 +130,7 @@ describe('ModelsView', () => {
         json({
           models: [
             installed('SmolLM2-135M-Instruct.Q4_1.gguf', 'SmolLM2 135M Instruct (Q4_1)', true, fit('full')),
-            installed('tiny.gguf', 'tiny', true, fit('partial')),
+            { ...installed('tiny.gguf', 'tiny', true, fit('partial')), info: info('hermes') },
             installed('stories260K.gguf', 'stories260K', false, fit('cpu')),
             installed('huge.gguf', 'huge', true, fit('too_large')),
           ],
@@ -165,6 +165,9 @@ describe('ModelsView', () => {
     // Nobody chose a default: the badge is there anyway, on the model a new chat loads.
     expect(within(tiny).getByText('default')).toBeInTheDocument();
     expect(within(tiny).getByText('Partial offload')).toBeInTheDocument();
+    // Its chat template writes tool calls in a format the /v1 API reads; SmolLM2's has none.
+    expect(within(tiny).getByText('tools')).toHaveAttribute('title', expect.stringContaining('<tool_call> tags'));
+    expect(within(smol).queryByText('tools')).toBeNull();
     const stories = screen.getByRole('row', { name: /stories260K/ });
     expect(within(stories).getByText('CPU')).toBeInTheDocument();
     expect(within(stories).getByText('not for chat')).toBeInTheDocument();
@@ -213,5 +216,20 @@ function installed(id: string, name: string, chat: boolean, f: ModelFit): ModelE
     info: null,
     error: null,
     fit: f,
+  };
+}
+
+function info(tool_format: ToolFormat): GgufInfo {
+  return {
+    architecture: 'qwen2',
+    name: null,
+    parameter_count: 494_032_768,
+    quantization: 'Q4_K_M',
+    context_length: 32768,
+    block_count: 24,
+    has_chat_template: true,
+    tool_format,
+    is_embedding: false,
+    file_size: 100 * 1024 * 1024,
   };
 }

@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from 'react';
 import { useCatalogue } from './useCatalogue';
 import { engine, models as modelsApi, preferences as prefsApi } from '../api/endpoints';
-import type { CatalogueEntry, DownloadJob, ModelEntry } from '../api/types';
+import type { CatalogueEntry, DownloadJob, ModelEntry, ToolFormat } from '../api/types';
 import { uploadFile } from '../api/upload';
 import { useApp } from '../app/context';
 import { Dialog } from '../ui/Dialog';
@@ -14,6 +14,16 @@ import { fileStem, modelName } from './names';
 import { isChatModel, useModels } from './useModels';
 
 const TERMINAL = new Set(['done', 'failed', 'cancelled']);
+
+/** Why a model is badged "tools": its own chat template writes tool calls in a format the /v1
+ *  API reads. Every other chat model gets Hearth's instructions for calls instead. */
+const TOOL_FORMATS: Record<Exclude<ToolFormat, 'generic'>, string> = {
+  hermes:
+    'Calls tools in its own format: <tool_call> tags (Hermes, Qwen). The /v1 API passes it tools and reads its calls.',
+  llama3:
+    'Calls tools in its own format: {"name", "parameters"} (Llama 3.1 and later). The /v1 API passes it tools and reads its calls.',
+  mistral: 'Calls tools in its own format: [TOOL_CALLS] (Mistral). The /v1 API passes it tools and reads its calls.',
+};
 
 interface Upload {
   name: string;
@@ -220,6 +230,11 @@ function InstalledModels() {
                           }
                         >
                           default
+                        </span>
+                      )}
+                      {chat && m.info && m.info.tool_format !== 'generic' && (
+                        <span className="badge" title={TOOL_FORMATS[m.info.tool_format]}>
+                          tools
                         </span>
                       )}
                       {m.id === loaded && <span className="badge badge-good">loaded</span>}

@@ -13,12 +13,12 @@ from hearth.api.tool_formats import (
     SHAPES,
     HeldBack,
     ToolFormat,
-    detect,
     parse,
     settled,
     template_arguments,
     template_call_id,
 )
+from hearth.library.tool_templates import detect
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "chat_templates"
 # SmolLM2-135M-Instruct's own template: ChatML, no tool section.

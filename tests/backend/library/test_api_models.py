@@ -98,6 +98,7 @@ async def test_list_shows_header_info_and_broken_files(
     assert smollm["info"]["quantization"] == "Q4_1"
     assert smollm["info"]["context_length"] == 8192
     assert smollm["info"]["has_chat_template"] is True
+    assert smollm["info"]["tool_format"] == "generic"
     assert len(smollm["info"]["layer_bytes"]) == 30
     broken = models["broken.gguf"]
     assert broken["ok"] is False and broken["info"] is None

@@ -10,6 +10,10 @@ import pytest
 from hearth.errors import InvalidModel
 from hearth.library.gguf import read_gguf_info
 
+from tests.backend.gguf_edits import template_copy
+
+TEMPLATES = Path(__file__).resolve().parents[1] / "chat_templates"
+
 
 def refusal(path: Path) -> InvalidModel:
     with pytest.raises(InvalidModel) as caught:
@@ -38,6 +42,7 @@ def test_smollm2_is_a_q4_1_chat_model(smollm_path):
     info = read_gguf_info(smollm_path)
     assert info.architecture == "llama"
     assert info.has_chat_template is True
+    assert info.tool_format == "generic"  # ChatML without a tool section
     assert info.quantization == "Q4_1"
     assert info.context_length == 8192
     assert info.parameter_count == 134_515_008
@@ -51,6 +56,18 @@ def test_smollm2_is_a_q4_1_chat_model(smollm_path):
     # Tied embeddings: the token embedding is nearly all of the non-layer bytes.
     assert 0 < info.token_embd_bytes <= info.non_layer_bytes
     assert sum(info.layer_bytes) + info.non_layer_bytes == info.tensor_bytes
+
+
+@pytest.mark.parametrize(
+    ("template", "expected"),
+    [("qwen2.5-instruct.jinja", "hermes"), ("llama-3.2-instruct.jinja", "llama3")],
+)
+def test_the_header_says_how_the_template_writes_tool_calls(
+    smollm_path, tmp_path, template, expected
+):
+    # SmolLM2's file with another model's real chat template in its header.
+    copy = template_copy(smollm_path, tmp_path / "tools.gguf", (TEMPLATES / template).read_text())
+    assert read_gguf_info(copy).tool_format == expected
 
 
 def test_weights_are_never_read(smollm_path, tmp_path):
