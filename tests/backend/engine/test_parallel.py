@@ -149,14 +149,17 @@ def test_answers_running_together_decode_as_one_batch(request, monkeypatch):
             started.append(events)
         for events in started[:2]:
             events.close()  # slots 0 and 1 are free again; the third answer goes on in 2
-        monkeypatch.setattr(llama_cpp, "llama_decode", recording)
-        out: dict = {}
-        reader = threading.Thread(target=collect, args=(started[2], out))
-        reader.start()
         # Slot 0 holds this prompt's first words (too few to reuse), slot 1 sits beside the
-        # busy slot 2: the answer goes to 1, and the two decode as one batch.
-        alone(engine, "Tom had a red ball and")
-        reader.join(timeout=60)
+        # busy slot 2: the answer goes to 1.
+        later = engine.stream_complete("Tom had a red ball and", long, threading.Event())
+        assert isinstance(next(later), Piece)
+        # Both wait for their readers now (MAX_AHEAD); read together, they decode together.
+        monkeypatch.setattr(llama_cpp, "llama_decode", recording)
+        readers = [threading.Thread(target=collect, args=(s, {})) for s in (started[2], later)]
+        for reader in readers:
+            reader.start()
+        for reader in readers:
+            reader.join(timeout=60)
     both = [ids for ids in steps if len(set(ids)) == 2]
     assert both, "the two answers never shared a step"
     assert all(set(ids) == {1, 2} for ids in both), both
