@@ -21,10 +21,11 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any, Protocol
 
 from hearth.engine.base import Event, Finish, Piece, SamplingParams, TokenLogprob
-from hearth.engine.slots import CHUNK, common_prefix, pick_slot, reuse_of, step_plan
+from hearth.engine.slots import CHUNK, common_prefix, pick_slot, reuse, step_plan
 from hearth.engine.stops import StopMatcher
 from hearth.errors import ModelLoadError
 
@@ -99,10 +100,6 @@ class Seq:
     @property
     def ended(self) -> bool:
         return self.cancel.is_set() or self.abandoned
-
-
-def _slot_of(seq: Seq) -> int:
-    return seq.slot
 
 
 class Batcher:
@@ -220,14 +217,14 @@ class Batcher:
             gain = {s: self._gain(s, seq.tokens, shared) for s, shared in prefix.items()}
             slot = pick_slot(gain, prefix, busy, self._lru)
             kept = self._kept.pop(slot, None)
-            if kept is not None and self._repeats(slot, seq.tokens, kept[0]):
+            if kept is not None and gain[slot] == len(seq.tokens):  # only a repeat saves it all
                 self._ctx.kv_cache_seq_rm(slot, kept[0], -1)  # the last answer goes
                 del self._cached[slot][kept[0] :]
                 seq.slot, seq.done, seq.kept = slot, kept[0], kept[1]
                 self._kept[slot] = kept
                 self._use(slot, busy, seq)
                 continue
-            n_past = gain[slot]  # what reuse takes: the kept-logits case went above
+            n_past = gain[slot]
             if not self._ctx.kv_cache_seq_rm(slot, n_past, -1):
                 # A cache that cannot drop a tail (recurrent models) starts the slot afresh.
                 self._ctx.kv_cache_seq_rm(slot, -1, -1)
@@ -241,14 +238,10 @@ class Batcher:
         """The prompt tokens the slot's cache saves evaluating: all of a repeated prompt whose
         logits it kept, else what `reuse` takes from it."""
         kept = self._kept.get(slot)
-        if kept is not None and self._repeats(slot, tokens, kept[0]):
+        if self._exact_reuse and kept is not None and shared == kept[0] == len(tokens):
             return len(tokens)
         exact = self._exact[slot] if self._exact_reuse else None
-        return reuse_of(shared, len(tokens), exact)
-
-    def _repeats(self, slot: int, tokens: list[int], length: int) -> bool:
-        cache = self._cached[slot]
-        return self._exact_reuse and len(tokens) == length and cache[:length] == tokens
+        return reuse(shared, len(tokens), exact)
 
     def _use(self, slot: int, busy: set[int], seq: Seq) -> None:
         self._lru.remove(slot)
@@ -277,11 +270,12 @@ class Batcher:
         if not self._active:
             return True
         answering = [s for s in self._active if self._ready(s)]
+        replying = {id(s) for s in answering}
         filling = [s for s in self._active if s.next_token is None and s.done < len(s.tokens)]
         for seq in self._active:
             # Gathered text waits for the sequence's next token only when that comes soon: not
             # when the sequence waits for its reader, nor when a prompt shares the step.
-            if seq.held and (filling or seq not in answering):
+            if seq.held and (filling or id(seq) not in replying):
                 self._send(seq)
         plan = step_plan(
             [id(s) for s in answering],
@@ -307,16 +301,14 @@ class Batcher:
             n += 1
 
         takes = dict(plan)
-        replying = {id(s) for s in answering}
         # In slot order: llama.cpp decodes a run of consecutive sequence ids as one ubatch only
         # when the batch lists them in that order (slots.runs).
-        for seq in sorted(self._active, key=_slot_of):
-            take = takes.get(id(seq), 0)
+        for seq in sorted(self._active, key=attrgetter("slot")):
             if id(seq) in replying:
                 assert seq.next_token is not None
                 put(seq.next_token, seq, True)
                 seq.next_token = None
-            elif take:
+            elif take := takes.get(id(seq)):
                 end = seq.done + take
                 for i in range(seq.done, end):
                     put(seq.tokens[i], seq, i == len(seq.tokens) - 1)

@@ -55,20 +55,13 @@ def pick_slot(
 CHUNK = 64
 
 
-def reuse(
-    cached: Sequence[int], tokens: Sequence[int], exact: int | None, chunk: int = CHUNK
-) -> int:
-    """How many of the prompt's tokens to take from the slot's cache: the shared prefix, but
-    only as far as `exact` (the cached tokens computed as whole aligned prompt chunks), and in
-    whole chunks. The last prompt token is always evaluated again, in the chunk a fresh
-    evaluation would put it in: its logits are what the first answer token is sampled from.
-    `exact` None: all of the shared prefix (HEARTH_EXACT_PROMPT_CACHE off; faster follow-ups,
-    answers that may differ from a cold cache's on a close call)."""
-    return reuse_of(common_prefix(cached, tokens), len(tokens), exact, chunk)
-
-
-def reuse_of(shared: int, n_tokens: int, exact: int | None, chunk: int = CHUNK) -> int:
-    """`reuse`, given the shared prefix's length and the prompt's."""
+def reuse(shared: int, n_tokens: int, exact: int | None, chunk: int = CHUNK) -> int:
+    """How many of the prompt's `n_tokens` to take from the slot's cache, of the `shared`
+    prefix (`common_prefix`): only as far as `exact` (the cached tokens computed as whole
+    aligned prompt chunks), and in whole chunks. The last prompt token is always evaluated
+    again, in the chunk a fresh evaluation would put it in: its logits are what the first answer
+    token is sampled from. `exact` None: all of the shared prefix (HEARTH_EXACT_PROMPT_CACHE
+    off; faster follow-ups, answers that may differ from a cold cache's on a close call)."""
     n = min(shared, n_tokens - 1)
     if exact is None:
         return n

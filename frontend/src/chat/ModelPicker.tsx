@@ -19,6 +19,13 @@ function emptyLabel(models: ModelsState): string {
   return models.error ? 'Models unavailable' : 'No chat model installed';
 }
 
+/** What the picker is doing, or why it cannot: a load under way or failed, or no list. */
+function statusText(loading: string | null, error: string | null, models: ModelsState): string {
+  if (loading) return 'Loading model…';
+  if (error) return `Could not load: ${error}`;
+  return models.error && models.chatModels.length === 0 ? `Could not list models: ${models.error}` : '';
+}
+
 /** Which model answers in this conversation; picking one loads it at once. */
 export function ModelPicker({ models, value, onChange, disabled }: ModelPickerProps) {
   const { api, bus } = useApp();
@@ -73,13 +80,7 @@ export function ModelPicker({ models, value, onChange, disabled }: ModelPickerPr
         ))}
       </select>
       <span className="picker-status" aria-live="polite">
-        {loading
-          ? 'Loading model…'
-          : error
-            ? `Could not load: ${error}`
-            : models.error && options.length === 0
-              ? `Could not list models: ${models.error}`
-              : ''}
+        {statusText(loading, error, models)}
       </span>
     </div>
   );

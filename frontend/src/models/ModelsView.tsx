@@ -16,14 +16,17 @@ import { isChatModel, useModels } from './useModels';
 const TERMINAL = new Set(['done', 'failed', 'cancelled']);
 
 /** Why a model is badged "tools": its own chat template writes tool calls in a format the /v1
- *  API reads. Every other chat model gets Hearth's instructions for calls instead. */
+ *  API reads (which one, by the backend's name for it). Every other chat model gets Hearth's
+ *  instructions for calls instead. */
 const TOOL_FORMATS: Record<Exclude<ToolFormat, 'generic'>, string> = {
-  hermes:
-    'Calls tools in its own format: <tool_call> tags (Hermes, Qwen). The /v1 API passes it tools and reads its calls.',
-  llama3:
-    'Calls tools in its own format: {"name", "parameters"} (Llama 3.1 and later). The /v1 API passes it tools and reads its calls.',
-  mistral: 'Calls tools in its own format: [TOOL_CALLS] (Mistral). The /v1 API passes it tools and reads its calls.',
+  hermes: '<tool_call> tags (Hermes, Qwen)',
+  llama3: '{"name", "parameters"} (Llama 3.1 and later)',
+  mistral: '[TOOL_CALLS] (Mistral)',
 };
+
+function toolsTitle(format: Exclude<ToolFormat, 'generic'>): string {
+  return `Calls tools in its own format: ${TOOL_FORMATS[format]}. The /v1 API passes it tools and reads its calls.`;
+}
 
 interface Upload {
   name: string;
@@ -233,7 +236,7 @@ function InstalledModels() {
                         </span>
                       )}
                       {chat && m.info && m.info.tool_format !== 'generic' && (
-                        <span className="badge" title={TOOL_FORMATS[m.info.tool_format]}>
+                        <span className="badge" title={toolsTitle(m.info.tool_format)}>
                           tools
                         </span>
                       )}

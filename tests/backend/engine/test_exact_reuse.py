@@ -15,7 +15,7 @@ import threading
 import pytest
 from hearth.engine.base import ChatMessage, Finish, Piece, SamplingParams
 from hearth.engine.llama import LlamaEngine
-from hearth.engine.slots import CHUNK, reuse, step_plan
+from hearth.engine.slots import CHUNK, common_prefix, reuse, step_plan
 
 GREEDY = SamplingParams(temperature=0, max_tokens=48, logprobs=3)
 SYSTEM = ChatMessage("system", "You are a helpful assistant.")
@@ -45,13 +45,15 @@ def fresh(path, messages) -> tuple[str, list]:
 def test_reuse_takes_whole_exact_chunks_only():
     prompt = list(range(200))
     cached = [*range(150), 999]
-    assert reuse(cached, prompt, exact=128) == 128
-    assert reuse(cached, prompt, exact=64) == 64
-    assert reuse(cached, prompt, exact=10_000) == 128  # the shared 150, down to a chunk
+    shared, n = common_prefix(cached, prompt), len(prompt)
+    assert reuse(shared, n, exact=128) == 128
+    assert reuse(shared, n, exact=64) == 64
+    assert reuse(shared, n, exact=10_000) == 128  # the shared 150, down to a chunk
     same = list(range(CHUNK * 2))
-    assert reuse(same, same, exact=CHUNK * 2) == CHUNK  # the last chunk is evaluated again
-    assert reuse([], prompt, exact=0) == 0
-    assert reuse(cached, prompt, exact=None) == 150  # HEARTH_EXACT_PROMPT_CACHE off
+    # The last chunk is evaluated again.
+    assert reuse(common_prefix(same, same), len(same), exact=CHUNK * 2) == CHUNK
+    assert reuse(common_prefix([], prompt), n, exact=0) == 0
+    assert reuse(shared, n, exact=None) == 150  # HEARTH_EXACT_PROMPT_CACHE off
 
 
 def test_a_step_gives_each_prompt_one_whole_chunk_after_the_answering_tokens():
